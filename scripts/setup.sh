@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian package that Varan's build, tests and benchmarks need.
+# Idempotent: packages already present are not touched; apt-get runs only when
+# something is missing. Must run as root on Debian 12 (bookworm).
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config
+  libssl-dev zlib1g-dev libcli11-dev
+  # tests
+  libgtest-dev
+  age openssh-client
+  # fuzzing (libFuzzer ships in clang's runtime package) and formatting
+  clang libclang-rt-14-dev clang-format
+  # benchmarks: /usr/bin/time reports peak RSS
+  time
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} > 0)); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing packages: ${missing[*]}; run this script as root" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

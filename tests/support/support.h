@@ -1,0 +1,66 @@
+/// Shared test helpers: where the external vectors are, the CI rule (under CI=true a
+/// missing prerequisite fails instead of skipping), child processes for CLI and interop
+/// tests, and temporary folders.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace varan::test {
+
+/// $VARAN_VECTORS, else the folder configured at build time (../shared/vectors).
+std::string vectors_dir();
+bool in_ci();
+bool file_exists(const std::string& path);
+/// Finds a program on PATH.
+std::optional<std::string> which(const std::string& program);
+
+/// Skips the current test, or fails it when CI=true, because `what` is missing.
+#define VARAN_REQUIRE(cond, what)                                                        \
+  do {                                                                                   \
+    if (!(cond)) {                                                                       \
+      if (::varan::test::in_ci()) FAIL() << "required under CI=true but missing: " << (what); \
+      GTEST_SKIP() << "missing: " << (what);                                             \
+    }                                                                                    \
+  } while (0)
+
+struct RunResult {
+  int status = -1;  // exit status, or 128 + signal
+  std::string out, err;
+  long max_rss_kib = 0;
+};
+
+struct RunOptions {
+  std::string input;                        // written to the child's stdin
+  std::map<std::string, std::string> env;   // added to (or replacing in) the environment
+  std::string cwd;
+  std::optional<std::string> stdout_path;  // send stdout to a file instead of capturing it
+};
+
+/// Runs argv[0] (looked up on PATH) and waits for it.
+RunResult run(const std::vector<std::string>& argv, const RunOptions& opts = {});
+
+/// A fresh folder under $TMPDIR, removed with everything in it at the end of the scope.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string read_text(const std::string& path);
+void write_text(const std::string& path, const std::string& data, unsigned mode = 0644);
+/// Deterministic pseudo-random bytes.
+std::string pattern_bytes(std::size_t n, unsigned seed = 1);
+std::string sha256_hex(const std::string& data);
+
+}  // namespace varan::test
