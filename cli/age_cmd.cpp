@@ -315,6 +315,10 @@ std::function<std::optional<int>()> add_age_command(CLI::App& app) {
                   "Built-in plugin: batchpass (passphrase from AGE_PASSPHRASE or AGE_PASSPHRASE_FD)")
       ->type_name("PLUGIN");
   age->add_option("INPUT", o->input, "Input file (default: standard input)");
+  // Repeatable options take exactly one value per occurrence, as in age: "-i key file.age"
+  // names an identity and an input, never two identities.
+  for (auto* opt : age->get_options())
+    if (opt->get_type_size() != 0) opt->allow_extra_args(false);
 
   auto* keygen = age->add_subcommand("keygen", "Generate an X25519 key pair, as age-keygen does");
   keygen->add_option("-o,--output", k->output, "Write the key to OUTPUT (never overwritten, mode 0600)")

@@ -68,26 +68,28 @@ std::size_t MemorySource::read(std::uint8_t* buf, std::size_t n) {
 }
 
 void MemorySink::write(const std::uint8_t* buf, std::size_t n) {
-  data_.insert(data_.end(), buf, buf + n);
+  // Grows geometrically by hand: vector::insert copies byte by byte with a custom allocator.
+  std::size_t old = data_.size();
+  if (old + n > data_.capacity()) data_.reserve(std::max(old + n, 2 * data_.capacity()));
+  data_.resize(old + n);
+  if (n > 0) std::memcpy(data_.data() + old, buf, n);
 }
 
 BufferedSink::~BufferedSink() = default;
 
 void BufferedSink::write(const std::uint8_t* buf, std::size_t n) {
-  if (buf_.empty() && n >= block_) {
+  if (used_ + n > buf_.size()) finish();
+  if (n >= buf_.size()) {
     out_.write(buf, n);
     return;
   }
-  buf_.insert(buf_.end(), buf, buf + n);
-  if (buf_.size() >= block_) {
-    out_.write(buf_.data(), buf_.size());
-    buf_.clear();
-  }
+  std::memcpy(buf_.data() + used_, buf, n);
+  used_ += n;
 }
 
 void BufferedSink::finish() {
-  if (!buf_.empty()) out_.write(buf_.data(), buf_.size());
-  buf_.clear();
+  if (used_ > 0) out_.write(buf_.data(), used_);
+  used_ = 0;
 }
 
 BufferedReader::BufferedReader(Source& src, std::size_t capacity) : src_(src) {

@@ -80,7 +80,7 @@ class MemorySink final : public Sink {
 /// many small writes cost one system call.
 class BufferedSink final : public Sink {
  public:
-  BufferedSink(Sink& out, std::size_t block = 1 << 20) : out_(out), block_(block) {}
+  BufferedSink(Sink& out, std::size_t block = 1 << 20) : out_(out), buf_(block) {}
   ~BufferedSink() override;
   void write(const std::uint8_t* buf, std::size_t n) override;
   using Sink::write;
@@ -88,8 +88,8 @@ class BufferedSink final : public Sink {
 
  private:
   Sink& out_;
-  std::size_t block_;
-  SecureBytes buf_;
+  SecureBytes buf_;  // fixed size, filled with memcpy
+  std::size_t used_ = 0;
 };
 
 /// A reading buffer over a Source for parsers that need lines and look-ahead.

@@ -82,8 +82,10 @@ void hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8_t
   OSSL_PARAM params[5];
   int i = 0;
   params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+  // OpenSSL refuses a missing key; an empty one (age's ssh-ed25519 tweak) must point somewhere.
+  static std::uint8_t empty = 0;
   params[i++] = OSSL_PARAM_construct_octet_string(
-      OSSL_KDF_PARAM_KEY, const_cast<std::uint8_t*>(ikm.data()), ikm.size());
+      OSSL_KDF_PARAM_KEY, ikm.empty() ? &empty : const_cast<std::uint8_t*>(ikm.data()), ikm.size());
   if (!salt.empty())
     params[i++] = OSSL_PARAM_construct_octet_string(
         OSSL_KDF_PARAM_SALT, const_cast<std::uint8_t*>(salt.data()), salt.size());

@@ -88,8 +88,9 @@ SecureBytes unwrap_file_key(const Header& header, std::span<const std::unique_pt
       throw Error(Failure::kHmac, "invalid age header: bad header MAC (the header was modified)");
     return std::move(*key);
   }
-  throw Error(Failure::kNoMatch, identities.size() == 1 ? "the identity did not match any of the recipients"
-                                                        : "no identity matched any of the recipients");
+  if (header.stanzas.size() == 1 && header.stanzas[0].type == "scrypt")
+    throw Error(Failure::kNoMatch, "incorrect passphrase");
+  throw Error(Failure::kNoMatch, "no identity matched any of the recipients");
 }
 
 void decrypt(BufferedReader& in, std::span<const std::unique_ptr<Identity>> identities, Sink& out) {

@@ -148,9 +148,11 @@ std::optional<std::array<std::uint8_t, 32>> edwards_to_montgomery(std::span<cons
   return u;
 }
 
+// The tweak binds the shared secret to the whole SSH public key: HKDF with an empty input
+// key and the key's wire encoding as the salt.
 crypto::Key32 ed25519_tweak(std::span<const std::uint8_t> wire) {
   crypto::Key32 t;
-  crypto::hkdf_sha256(wire, {}, kEd25519Label, t);
+  crypto::hkdf_sha256({}, wire, kEd25519Label, t);
   return t;
 }
 
