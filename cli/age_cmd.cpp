@@ -51,7 +51,8 @@ struct Stdin {
   }
 };
 
-SecureBytes read_named(const std::string& name, std::size_t limit, Stdin& in, const std::string& what) {
+SecureBytes read_named(const std::string& name, std::size_t limit, Stdin& in,
+                       const std::string& what) {
   if (name == "-") {
     in.claim(what);
     MemorySink sink;
@@ -75,7 +76,8 @@ SecretString env_passphrase() {
   if (!fd) usage("-j batchpass needs AGE_PASSPHRASE or AGE_PASSPHRASE_FD in the environment");
   char* end = nullptr;
   long n = std::strtol(fd, &end, 10);
-  if (*fd == '\0' || *end != '\0' || n < 0) usage("AGE_PASSPHRASE_FD is not a file descriptor number");
+  if (*fd == '\0' || *end != '\0' || n < 0)
+    usage("AGE_PASSPHRASE_FD is not a file descriptor number");
   FdSource src(static_cast<int>(n), "AGE_PASSPHRASE_FD");
   SecretString out;
   out.str().reserve(4096);
@@ -85,7 +87,8 @@ SecretString env_passphrase() {
     out.str().append(reinterpret_cast<char*>(buf), r);
   }
   wipe(buf, sizeof buf);
-  while (!out.str().empty() && (out.str().back() == '\n' || out.str().back() == '\r')) out.str().pop_back();
+  while (!out.str().empty() && (out.str().back() == '\n' || out.str().back() == '\r'))
+    out.str().pop_back();
   return out;
 }
 
@@ -94,13 +97,15 @@ int env_work_factor(const char* var, int fallback) {
   if (!v) return fallback;
   char* end = nullptr;
   long n = std::strtol(v, &end, 10);
-  if (*v == '\0' || *end != '\0' || n < 1 || n > 30) usage(std::string(var) + " must be a number between 1 and 30");
+  if (*v == '\0' || *end != '\0' || n < 1 || n > 30)
+    usage(std::string(var) + " must be a number between 1 and 30");
   return static_cast<int>(n);
 }
 
 void check_plugins(const std::vector<std::string>& plugins) {
   for (const auto& p : plugins)
-    if (p != "batchpass") usage("age plugins are not supported (only the built-in -j batchpass): " + quoted(p));
+    if (p != "batchpass")
+      usage("age plugins are not supported (only the built-in -j batchpass): " + quoted(p));
 }
 
 // Without -i: the file must be passphrase-encrypted, and only then is the passphrase asked.
@@ -108,9 +113,10 @@ class PromptedScryptIdentity final : public Identity {
  public:
   std::optional<SecureBytes> unwrap(std::span<const Stanza> stanzas) const override {
     if (stanzas.size() != 1 || stanzas[0].type != "scrypt")
-      throw age::Error(Failure::kNoMatch,
-                       "the file is not passphrase-encrypted, identities are required; specify them with "
-                       "-i/--identity");
+      throw age::Error(
+          Failure::kNoMatch,
+          "the file is not passphrase-encrypted, identities are required; specify them with "
+          "-i/--identity");
     return ScryptIdentity(read_secret("Enter passphrase:")).unwrap(stanzas);
   }
   std::unique_ptr<Recipient> recipient() const override { usage("internal: no recipient"); }
@@ -122,8 +128,10 @@ class RejectScryptIdentity final : public Identity {
   bool native() const override { return false; }
   std::optional<SecureBytes> unwrap(std::span<const Stanza> stanzas) const override {
     if (stanzas.size() == 1 && stanzas[0].type == "scrypt")
-      usage("the file is passphrase-encrypted but identities were specified with -i/--identity; remove them "
-            "to decrypt it with a passphrase");
+      usage(
+          "the file is passphrase-encrypted but identities were specified with -i/--identity; "
+          "remove them "
+          "to decrypt it with a passphrase");
     return std::nullopt;
   }
   std::unique_ptr<Recipient> recipient() const override { usage("internal: no recipient"); }
@@ -139,7 +147,8 @@ SecretString prompt_new_passphrase() {
 
 void pump(Source& in, Sink& out) {
   SecureBytes buf(1 << 20);
-  for (std::size_t r; (r = in.read(buf.data(), buf.size())) > 0;) out.write(buf.data(), r);
+  for (std::size_t r; (r = in.read(buf.data(), buf.size())) > 0;)
+    out.write(buf.data(), r);
 }
 
 int run_age(const AgeOptions& o) {
@@ -150,18 +159,25 @@ int run_age(const AgeOptions& o) {
     if (o.armor)
       usage("-a/--armor can't be used with -d/--decrypt; armored files are detected automatically");
     if (o.passphrase)
-      usage("-p/--passphrase can't be used with -d/--decrypt; passphrase-encrypted files are detected "
-            "automatically");
+      usage(
+          "-p/--passphrase can't be used with -d/--decrypt; passphrase-encrypted files are "
+          "detected "
+          "automatically");
     if (!o.recipients.empty() || !o.recipient_files.empty())
-      usage("-r/--recipient and -R/--recipients-file can't be used with -d/--decrypt; did you mean "
-            "-i/--identity?");
+      usage(
+          "-r/--recipient and -R/--recipients-file can't be used with -d/--decrypt; did you mean "
+          "-i/--identity?");
   } else {
     if (!o.identities.empty() && !o.encrypt)
-      usage("-i/--identity can't be used in encryption mode unless -e/--encrypt is given; did you forget "
-            "-d/--decrypt?");
-    if (o.recipients.empty() && o.recipient_files.empty() && o.identities.empty() && !o.passphrase && !batchpass)
+      usage(
+          "-i/--identity can't be used in encryption mode unless -e/--encrypt is given; did you "
+          "forget "
+          "-d/--decrypt?");
+    if (o.recipients.empty() && o.recipient_files.empty() && o.identities.empty() &&
+        !o.passphrase && !batchpass)
       usage("missing recipients; specify -r/--recipient, -R/--recipients-file or -p/--passphrase");
-    if (o.passphrase && (!o.recipients.empty() || !o.recipient_files.empty() || !o.identities.empty() || batchpass))
+    if (o.passphrase &&
+        (!o.recipients.empty() || !o.recipient_files.empty() || !o.identities.empty() || batchpass))
       usage("-p/--passphrase can't be combined with -r, -R, -i or -j");
   }
 
@@ -195,11 +211,13 @@ int run_age(const AgeOptions& o) {
     for (const auto& f : o.identities) {
       auto contents = read_named(f, 16 << 20, in_use, "an identity file");
       auto parsed = parse_identities_file(contents, f, read_secret);
-      for (auto& id : parsed) ids.push_back(std::move(id));
+      for (auto& id : parsed)
+        ids.push_back(std::move(id));
     }
     if (batchpass)
-      ids.push_back(std::make_unique<ScryptIdentity>(env_passphrase(),
-                                                     env_work_factor("AGE_PASSPHRASE_MAX_WORK_FACTOR", kScryptMaxWorkFactor)));
+      ids.push_back(std::make_unique<ScryptIdentity>(
+          env_passphrase(),
+          env_work_factor("AGE_PASSPHRASE_MAX_WORK_FACTOR", kScryptMaxWorkFactor)));
     if (ids.empty())
       ids.push_back(std::make_unique<PromptedScryptIdentity>());
     else if (!batchpass)
@@ -214,23 +232,29 @@ int run_age(const AgeOptions& o) {
 
   Recipients recs;
   std::vector<std::string> warnings;
-  for (const auto& r : o.recipients) recs.push_back(parse_recipient(r));
+  for (const auto& r : o.recipients)
+    recs.push_back(parse_recipient(r));
   for (const auto& f : o.recipient_files) {
     auto contents = read_named(f, 16 << 20, in_use, "a recipients file");
-    for (auto& r : parse_recipients_file(as_string(contents), f, &warnings)) recs.push_back(std::move(r));
+    for (auto& r : parse_recipients_file(as_string(contents), f, &warnings))
+      recs.push_back(std::move(r));
   }
   for (const auto& f : o.identities) {
     auto contents = read_named(f, 16 << 20, in_use, "an identity file");
-    for (auto& id : parse_identities_file(contents, f, read_secret)) recs.push_back(id->recipient());
+    for (auto& id : parse_identities_file(contents, f, read_secret))
+      recs.push_back(id->recipient());
   }
   if (o.passphrase) recs.push_back(std::make_unique<ScryptRecipient>(prompt_new_passphrase()));
   if (batchpass)
-    recs.push_back(std::make_unique<ScryptRecipient>(env_passphrase(),
-                                                     env_work_factor("AGE_PASSPHRASE_WORK_FACTOR", kScryptDefaultWorkFactor)));
-  for (const auto& w : warnings) std::cerr << "varan age: warning: " << w << "\n";
+    recs.push_back(std::make_unique<ScryptRecipient>(
+        env_passphrase(), env_work_factor("AGE_PASSPHRASE_WORK_FACTOR", kScryptDefaultWorkFactor)));
+  for (const auto& w : warnings)
+    std::cerr << "varan age: warning: " << w << "\n";
 
   if ((o.output.empty()) && is_terminal(1) && !o.armor)
-    usage("refusing to output binary to the terminal; did you mean to use -a/--armor? (force with \"-o -\")");
+    usage(
+        "refusing to output binary to the terminal; did you mean to use -a/--armor? (force with "
+        "\"-o -\")");
   FdSource src(in_fd, in_name);
   Output out(o.output, masked_mode(0666));
   Encryptor enc(out.sink(), recs, o.armor);
@@ -265,9 +289,11 @@ int run_keygen(const KeygenOptions& o) {
   if (o.convert) {
     Stdin in_use;
     auto contents = read_named(o.input.empty() ? "-" : o.input, 16 << 20, in_use, "the input");
-    auto ids = parse_identity_lines(as_string(contents), o.input.empty() ? "standard input" : o.input);
+    auto ids =
+        parse_identity_lines(as_string(contents), o.input.empty() ? "standard input" : o.input);
     std::string text;
-    for (const auto& id : ids) text += id->recipient()->str() + "\n";
+    for (const auto& id : ids)
+      text += id->recipient()->str() + "\n";
     out.write(text);
     done = true;
     return 0;
@@ -304,15 +330,21 @@ std::function<std::optional<int>()> add_age_command(CLI::App& app) {
   auto* age = app.add_subcommand("age", "Encrypt and decrypt age files (flags as in the age CLI)");
   age->add_flag("-e,--encrypt", o->encrypt, "Encrypt the input to the output (the default)");
   age->add_flag("-d,--decrypt", o->decrypt, "Decrypt the input to the output");
-  age->add_option("-o,--output", o->output, "Write the result to the file at OUTPUT")->type_name("OUTPUT");
+  age->add_option("-o,--output", o->output, "Write the result to the file at OUTPUT")
+      ->type_name("OUTPUT");
   age->add_flag("-a,--armor", o->armor, "Encrypt to a PEM encoded format");
-  age->add_flag("-p,--passphrase", o->passphrase, "Encrypt with a passphrase (asked on the terminal)");
-  age->add_option("-r,--recipient", o->recipients, "Encrypt to RECIPIENT (repeatable)")->type_name("RECIPIENT");
-  age->add_option("-R,--recipients-file", o->recipient_files, "Encrypt to the recipients listed at PATH (repeatable)")
+  age->add_flag("-p,--passphrase", o->passphrase,
+                "Encrypt with a passphrase (asked on the terminal)");
+  age->add_option("-r,--recipient", o->recipients, "Encrypt to RECIPIENT (repeatable)")
+      ->type_name("RECIPIENT");
+  age->add_option("-R,--recipients-file", o->recipient_files,
+                  "Encrypt to the recipients listed at PATH (repeatable)")
       ->type_name("PATH");
-  age->add_option("-i,--identity", o->identities, "Use the identity file at PATH (repeatable)")->type_name("PATH");
-  age->add_option("-j", o->plugins,
-                  "Built-in plugin: batchpass (passphrase from AGE_PASSPHRASE or AGE_PASSPHRASE_FD)")
+  age->add_option("-i,--identity", o->identities, "Use the identity file at PATH (repeatable)")
+      ->type_name("PATH");
+  age->add_option(
+         "-j", o->plugins,
+         "Built-in plugin: batchpass (passphrase from AGE_PASSPHRASE or AGE_PASSPHRASE_FD)")
       ->type_name("PLUGIN");
   age->add_option("INPUT", o->input, "Input file (default: standard input)");
   // Repeatable options take exactly one value per occurrence, as in age: "-i key file.age"
@@ -321,7 +353,9 @@ std::function<std::optional<int>()> add_age_command(CLI::App& app) {
     if (opt->get_type_size() != 0) opt->allow_extra_args(false);
 
   auto* keygen = age->add_subcommand("keygen", "Generate an X25519 key pair, as age-keygen does");
-  keygen->add_option("-o,--output", k->output, "Write the key to OUTPUT (never overwritten, mode 0600)")
+  keygen
+      ->add_option("-o,--output", k->output,
+                   "Write the key to OUTPUT (never overwritten, mode 0600)")
       ->type_name("OUTPUT");
   keygen->add_flag("-y", k->convert, "Convert an identity file to a recipients file");
   keygen->add_option("INPUT", k->input, "Identity file for -y (default: standard input)");

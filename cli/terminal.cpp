@@ -25,7 +25,8 @@ SecretString read_secret(const std::string& prompt) {
   SecretString out;
   out.str().reserve(1024);
   char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n' && out.str().size() < 1023) out.str().push_back(c);
+  while (::read(fd, &c, 1) == 1 && c != '\n' && out.str().size() < 1023)
+    out.str().push_back(c);
   if (!out.str().empty() && out.str().back() == '\r') out.str().pop_back();
   c = 0;
   if (restore) ::tcsetattr(fd, TCSAFLUSH, &old);

@@ -18,7 +18,8 @@ std::string encode(std::span<const std::uint8_t> data, bool padded) {
                           static_cast<int>(data.size()));
   out.resize(static_cast<std::size_t>(n));
   if (!padded) {
-    while (!out.empty() && out.back() == '=') out.pop_back();
+    while (!out.empty() && out.back() == '=')
+      out.pop_back();
   }
   return out;
 }
@@ -35,7 +36,8 @@ long decode_into(std::string_view s, bool padded, std::uint8_t* out) {
   std::string_view body = s;
   if (padded) {
     if (s.size() % 4 != 0) return -1;
-    while (pad < 2 && pad < s.size() && s[s.size() - 1 - pad] == '=') ++pad;
+    while (pad < 2 && pad < s.size() && s[s.size() - 1 - pad] == '=')
+      ++pad;
     if (s.substr(0, s.size() - pad).find('=') != std::string_view::npos) return -1;
   } else {
     if (s.size() % 4 == 1) return -1;
@@ -52,7 +54,8 @@ long decode_into(std::string_view s, bool padded, std::uint8_t* out) {
   if (!padded && s.size() % 4 != 0) {
     std::size_t tail = s.size() % 4;
     std::memcpy(quad, s.data() + body.size(), tail);
-    for (std::size_t i = tail; i < 4; ++i) quad[i] = '=';
+    for (std::size_t i = tail; i < 4; ++i)
+      quad[i] = '=';
     int m = EVP_DecodeBlock(out + n, reinterpret_cast<const unsigned char*>(quad), 4);
     if (m < 0) return -1;
     n += m;

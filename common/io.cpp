@@ -53,7 +53,8 @@ std::string random_suffix() {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::random_device rd;
   std::string s(8, 'x');
-  for (auto& c : s) c = kAlphabet[rd() % (sizeof(kAlphabet) - 1)];
+  for (auto& c : s)
+    c = kAlphabet[rd() % (sizeof(kAlphabet) - 1)];
   return s;
 }
 }  // namespace
@@ -212,7 +213,8 @@ void AtomicFile::commit() {
   int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) throw IoError("failed to close the new " + path_, errno);
-  if (::rename(tmp_.c_str(), path_.c_str()) != 0) throw IoError("failed to replace " + path_, errno);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0)
+    throw IoError("failed to replace " + path_, errno);
   committed_ = true;
   int dfd = ::open(dir_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
@@ -231,7 +233,8 @@ SecureBytes read_file(const std::string& path, std::size_t limit) {
     for (;;) {
       std::size_t r = src.read(buf, sizeof buf);
       if (r == 0) break;
-      if (out.size() + r > limit) throw Error(path + " is larger than " + std::to_string(limit) + " bytes");
+      if (out.size() + r > limit)
+        throw Error(path + " is larger than " + std::to_string(limit) + " bytes");
       out.insert(out.end(), buf, buf + r);
     }
     wipe(buf, sizeof buf);

@@ -28,7 +28,9 @@ class Sink {
   virtual void write(const std::uint8_t* buf, std::size_t n) = 0;
   virtual void finish() {}
   void write(std::span<const std::uint8_t> b) { write(b.data(), b.size()); }
-  void write(std::string_view s) { write(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); }
+  void write(std::string_view s) {
+    write(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  }
 };
 
 /// Reads a file descriptor it does not own. `name` is used in error messages.

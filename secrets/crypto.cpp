@@ -89,8 +89,8 @@ void hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8_t
   if (!salt.empty())
     params[i++] = OSSL_PARAM_construct_octet_string(
         OSSL_KDF_PARAM_SALT, const_cast<std::uint8_t*>(salt.data()), salt.size());
-  params[i++] = OSSL_PARAM_construct_octet_string(
-      OSSL_KDF_PARAM_INFO, const_cast<char*>(info.data()), info.size());
+  params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+                                                  const_cast<char*>(info.data()), info.size());
   params[i] = OSSL_PARAM_construct_end();
   int ok = EVP_KDF_derive(ctx, out.data(), out.size(), params);
   EVP_KDF_CTX_free(ctx);
@@ -212,7 +212,8 @@ bool aes256gcm_open(std::span<const std::uint8_t, 32> key, std::span<const std::
   auto ctx = gcm_init(false, key, iv, aad);
   int len = 0, fin = 0;
   if ((!in.empty() && EVP_DecryptUpdate(ctx.get(), out, &len, in.data(), as_int(in.size())) != 1) ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, const_cast<std::uint8_t*>(tag.data())) != 1)
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16,
+                          const_cast<std::uint8_t*>(tag.data())) != 1)
     fail("AES-GCM open");
   if (EVP_DecryptFinal_ex(ctx.get(), out + len, &fin) != 1) {
     ERR_clear_error();

@@ -11,12 +11,18 @@ namespace varan::age {
 
 std::string_view failure_name(Failure f) {
   switch (f) {
-    case Failure::kNoMatch: return "no identity matched";
-    case Failure::kHeader: return "header failure";
-    case Failure::kHmac: return "HMAC failure";
-    case Failure::kPayload: return "payload failure";
-    case Failure::kArmor: return "armor failure";
-    case Failure::kKey: return "key failure";
+    case Failure::kNoMatch:
+      return "no identity matched";
+    case Failure::kHeader:
+      return "header failure";
+    case Failure::kHmac:
+      return "HMAC failure";
+    case Failure::kPayload:
+      return "payload failure";
+    case Failure::kArmor:
+      return "armor failure";
+    case Failure::kKey:
+      return "key failure";
   }
   return "failure";
 }
@@ -25,7 +31,8 @@ namespace {
 
 constexpr std::size_t kNonceSize = 16;
 
-SecureBytes payload_key(std::span<const std::uint8_t> file_key, std::span<const std::uint8_t> nonce) {
+SecureBytes payload_key(std::span<const std::uint8_t> file_key,
+                        std::span<const std::uint8_t> nonce) {
   SecureBytes key(32);
   crypto::hkdf_sha256(file_key, nonce, "payload", key);
   return key;
@@ -49,7 +56,8 @@ Encryptor::Encryptor(Sink& out, std::span<const std::unique_ptr<Recipient>> reci
   FileKey fk(file_key.data(), kFileKeySize);
   Header h;
   for (const auto& r : recipients)
-    for (auto& s : r->wrap(fk)) h.stanzas.push_back(std::move(s));
+    for (auto& s : r->wrap(fk))
+      h.stanzas.push_back(std::move(s));
   h.mac = header_mac(file_key, h);
 
   Sink* dst = &out;
@@ -62,7 +70,8 @@ Encryptor::Encryptor(Sink& out, std::span<const std::unique_ptr<Recipient>> reci
   dst->write(marshal(h));
   dst->write(nonce);
   auto key = payload_key(file_key, nonce);
-  impl_->payload = std::make_unique<PayloadEncryptor>(std::span<const std::uint8_t, 32>(key.data(), 32), *dst);
+  impl_->payload =
+      std::make_unique<PayloadEncryptor>(std::span<const std::uint8_t, 32>(key.data(), 32), *dst);
 }
 
 Encryptor::~Encryptor() = default;
@@ -74,15 +83,18 @@ void Encryptor::finish() {
   if (impl_->armor) impl_->armor->finish();
 }
 
-SecureBytes unwrap_file_key(const Header& header, std::span<const std::unique_ptr<Identity>> identities) {
+SecureBytes unwrap_file_key(const Header& header,
+                            std::span<const std::unique_ptr<Identity>> identities) {
   if (identities.empty()) throw Error(Failure::kNoMatch, "no identities specified");
   std::vector<const Identity*> order;
-  for (const auto& id : identities) order.push_back(id.get());
+  for (const auto& id : identities)
+    order.push_back(id.get());
   std::stable_partition(order.begin(), order.end(), [](const Identity* i) { return i->native(); });
   for (const Identity* id : order) {
     auto key = id->unwrap(header.stanzas);
     if (!key) continue;
-    if (key->size() != kFileKeySize) throw Error(Failure::kHeader, "invalid age header: unwrapped file key has the wrong size");
+    if (key->size() != kFileKeySize)
+      throw Error(Failure::kHeader, "invalid age header: unwrapped file key has the wrong size");
     auto mac = header_mac(*key, header);
     if (!crypto::equal(mac, header.mac))
       throw Error(Failure::kHmac, "invalid age header: bad header MAC (the header was modified)");
@@ -103,7 +115,8 @@ void decrypt(BufferedReader& in, std::span<const std::unique_ptr<Identity>> iden
   decrypt_payload(std::span<const std::uint8_t, 32>(key.data(), 32), in, out);
 }
 
-void decrypt_any(BufferedReader& in, std::span<const std::unique_ptr<Identity>> identities, Sink& out) {
+void decrypt_any(BufferedReader& in, std::span<const std::unique_ptr<Identity>> identities,
+                 Sink& out) {
   if (!looks_armored(in)) {
     decrypt(in, identities, out);
     return;

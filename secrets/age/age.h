@@ -31,7 +31,8 @@ class Encryptor final : public Sink {
 
 /// Unwraps the file key from `header` with the first identity that matches (native ones
 /// first) and checks the header MAC. Throws Error(kNoMatch / kHeader / kHmac).
-SecureBytes unwrap_file_key(const Header& header, std::span<const std::unique_ptr<Identity>> identities);
+SecureBytes unwrap_file_key(const Header& header,
+                            std::span<const std::unique_ptr<Identity>> identities);
 
 /// Decrypts a binary age file from `in` to `out`. What reaches `out` before a kPayload
 /// error was authentic; callers writing a file should discard it on error.
@@ -39,6 +40,7 @@ void decrypt(BufferedReader& in, std::span<const std::unique_ptr<Identity>> iden
 
 /// Like decrypt(), but first detects ASCII armor (leading whitespace allowed) and reads
 /// through it.
-void decrypt_any(BufferedReader& in, std::span<const std::unique_ptr<Identity>> identities, Sink& out);
+void decrypt_any(BufferedReader& in, std::span<const std::unique_ptr<Identity>> identities,
+                 Sink& out);
 
 }  // namespace varan::age

@@ -21,7 +21,8 @@ constexpr std::size_t kMaxWhitespace = 1024;
 bool is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 bool all_space(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return is_space(static_cast<unsigned char>(c)); });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return is_space(static_cast<unsigned char>(c)); });
 }
 
 }  // namespace
@@ -30,7 +31,8 @@ bool looks_armored(BufferedReader& in) {
   std::size_t n = in.fill(kMaxWhitespace + kArmorHeader.size());
   auto av = as_string(in.available().first(n));
   std::size_t i = 0;
-  while (i < av.size() && is_space(static_cast<unsigned char>(av[i]))) ++i;
+  while (i < av.size() && is_space(static_cast<unsigned char>(av[i])))
+    ++i;
   return av.substr(i).starts_with(kArmorHeader);
 }
 

@@ -9,8 +9,8 @@ namespace varan::age::bech32 {
 namespace {
 
 constexpr std::string_view kCharset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-constexpr std::array<std::uint32_t, 5> kGenerator = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa,
-                                                     0x3d4233dd, 0x2a1462b3};
+constexpr std::array<std::uint32_t, 5> kGenerator = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd,
+                                                     0x2a1462b3};
 
 std::uint32_t polymod(const std::vector<std::uint8_t>& values) {
   std::uint32_t chk = 1;
@@ -26,9 +26,11 @@ std::uint32_t polymod(const std::vector<std::uint8_t>& values) {
 std::vector<std::uint8_t> hrp_expand(std::string_view hrp) {
   std::vector<std::uint8_t> out;
   out.reserve(hrp.size() * 2 + 1);
-  for (char c : hrp) out.push_back(static_cast<std::uint8_t>(std::tolower(c)) >> 5);
+  for (char c : hrp)
+    out.push_back(static_cast<std::uint8_t>(std::tolower(c)) >> 5);
   out.push_back(0);
-  for (char c : hrp) out.push_back(static_cast<std::uint8_t>(std::tolower(c)) & 31);
+  for (char c : hrp)
+    out.push_back(static_cast<std::uint8_t>(std::tolower(c)) & 31);
   return out;
 }
 
@@ -79,16 +81,20 @@ std::string encode(std::string_view hrp, std::span<const std::uint8_t> data) {
   convert_bits(data, 8, 5, true, values, nullptr);
   bool upper = !is_lower(hrp);
   std::string out;
-  for (char c : hrp) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : hrp)
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   out.push_back('1');
-  for (auto v : values) out.push_back(kCharset[v]);
+  for (auto v : values)
+    out.push_back(kCharset[v]);
   auto check = hrp_expand(hrp);
   check.insert(check.end(), values.begin(), values.end());
   check.insert(check.end(), 6, 0);
   std::uint32_t mod = polymod(check) ^ 1;
-  for (int p = 0; p < 6; ++p) out.push_back(kCharset[(mod >> (5 * (5 - p))) & 31]);
+  for (int p = 0; p < 6; ++p)
+    out.push_back(kCharset[(mod >> (5 * (5 - p))) & 31]);
   if (upper)
-    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (auto& c : out)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 

@@ -138,14 +138,13 @@ Header parse_header(BufferedReader& in) {
 
 std::string marshal_without_mac(const Header& h) {
   std::string out(kIntro);
-  for (const auto& s : h.stanzas) marshal_stanza(s, out);
+  for (const auto& s : h.stanzas)
+    marshal_stanza(s, out);
   out += "---";
   return out;
 }
 
-std::string marshal(const Header& h) {
-  return marshal_without_mac(h) + " " + b64(h.mac) + "\n";
-}
+std::string marshal(const Header& h) { return marshal_without_mac(h) + " " + b64(h.mac) + "\n"; }
 
 std::array<std::uint8_t, 32> header_mac(std::span<const std::uint8_t> file_key, const Header& h) {
   SecureBytes key(32);

@@ -43,12 +43,14 @@ void for_each_line(std::string_view text, F&& f) {
 }  // namespace
 
 std::unique_ptr<Recipient> parse_recipient(std::string_view s) {
-  if (s.starts_with("age1pq1")) key_error("post-quantum recipients are not supported yet: " + quoted(s.substr(0, 20)) + "...");
+  if (s.starts_with("age1pq1"))
+    key_error("post-quantum recipients are not supported yet: " + quoted(s.substr(0, 20)) + "...");
   if (s.starts_with("age1") && s.find('1', 4) != std::string_view::npos)
     key_error("age plugins are not supported: " + quoted(s));
   if (s.starts_with("age1")) return X25519Recipient::parse(s);
   if (s.starts_with("ssh-")) return ssh::parse_recipient(s);
-  if (s.starts_with("AGE-SECRET-KEY-")) key_error("expected a recipient (age1...), got what looks like a secret key");
+  if (s.starts_with("AGE-SECRET-KEY-"))
+    key_error("expected a recipient (age1...), got what looks like a secret key");
   key_error("unknown recipient type: " + quoted(s.substr(0, 80)));
 }
 
@@ -58,19 +60,22 @@ Recipients parse_recipients_file(std::string_view contents, std::string_view nam
   for_each_line(contents, [&](std::string_view line, std::size_t n) {
     if (line.empty() || line.starts_with("#")) return;
     if (!valid_utf8(line)) key_error(quoted(name) + ": recipients file is not valid UTF-8");
-    if (line.size() > kLineLimit) key_error(quoted(name) + ": line " + std::to_string(n) + " is too long");
+    if (line.size() > kLineLimit)
+      key_error(quoted(name) + ": line " + std::to_string(n) + " is too long");
     try {
       out.push_back(parse_recipient(line));
     } catch (const Error&) {
       std::string type;
       if (ssh::looks_like_public_key(line, &type) && type != "ssh-ed25519" && type != "ssh-rsa") {
         if (warnings)
-          warnings->push_back("recipients file " + quoted(name) + ": ignoring unsupported SSH key of type " +
-                              quoted(type) + " at line " + std::to_string(n));
+          warnings->push_back("recipients file " + quoted(name) +
+                              ": ignoring unsupported SSH key of type " + quoted(type) +
+                              " at line " + std::to_string(n));
         return;
       }
       if (line.starts_with("AGE-"))
-        key_error(quoted(name) + ": error at line " + std::to_string(n) + ": apparent identity found in recipients file");
+        key_error(quoted(name) + ": error at line " + std::to_string(n) +
+                  ": apparent identity found in recipients file");
       key_error(quoted(name) + ": malformed recipient at line " + std::to_string(n));
     }
   });
@@ -82,8 +87,10 @@ Identities parse_identity_lines(std::string_view text, std::string_view name) {
   Identities out;
   for_each_line(text, [&](std::string_view line, std::size_t n) {
     if (line.empty() || line.starts_with("#")) return;
-    std::string where = "failed to read " + quoted(name) + ": error at line " + std::to_string(n) + ": ";
-    if (!valid_utf8(line)) key_error("failed to read " + quoted(name) + ": identities file is not valid UTF-8");
+    std::string where =
+        "failed to read " + quoted(name) + ": error at line " + std::to_string(n) + ": ";
+    if (!valid_utf8(line))
+      key_error("failed to read " + quoted(name) + ": identities file is not valid UTF-8");
     if (line.starts_with("AGE-SECRET-KEY-1")) {
       try {
         out.push_back(X25519Identity::parse(line));
@@ -109,7 +116,8 @@ Identities parse_identities_file(std::span<const std::uint8_t> contents, std::st
   auto text = as_string(contents);
   if (text.starts_with("age-encryption") || text.starts_with("-----BEGIN AGE")) {
     Identities pass;
-    pass.push_back(std::make_unique<ScryptIdentity>(ask("Enter passphrase for identity file " + quoted(name) + ":")));
+    pass.push_back(std::make_unique<ScryptIdentity>(
+        ask("Enter passphrase for identity file " + quoted(name) + ":")));
     MemorySource src(contents);
     BufferedReader in(src);
     MemorySink plain;

@@ -25,14 +25,16 @@ SecureBytes derive(const SecretString& pass, std::span<const std::uint8_t> salt,
 ScryptRecipient::ScryptRecipient(SecretString passphrase, int work_factor)
     : passphrase_(std::move(passphrase)), work_factor_(work_factor) {
   if (passphrase_.empty()) throw Error(Failure::kKey, "the passphrase can't be empty");
-  if (work_factor_ < 1 || work_factor_ > 30) throw Error(Failure::kKey, "invalid scrypt work factor");
+  if (work_factor_ < 1 || work_factor_ > 30)
+    throw Error(Failure::kKey, "invalid scrypt work factor");
 }
 
 std::vector<Stanza> ScryptRecipient::wrap(FileKey file_key) const {
   std::array<std::uint8_t, kSaltSize> salt;
   crypto::random_bytes(salt);
   auto key = derive(passphrase_, salt, work_factor_);
-  Stanza s{"scrypt", {b64(salt), std::to_string(work_factor_)},
+  Stanza s{"scrypt",
+           {b64(salt), std::to_string(work_factor_)},
            aead_wrap(std::span<const std::uint8_t, 32>(key.data(), 32), file_key)};
   return {std::move(s)};
 }

@@ -32,7 +32,8 @@ class WireReader {
   explicit WireReader(std::span<const std::uint8_t> d) : d_(d) {}
   bool u32(std::uint32_t& v) {
     if (d_.size() < 4) return false;
-    v = (std::uint32_t(d_[0]) << 24) | (std::uint32_t(d_[1]) << 16) | (std::uint32_t(d_[2]) << 8) | d_[3];
+    v = (std::uint32_t(d_[0]) << 24) | (std::uint32_t(d_[1]) << 16) | (std::uint32_t(d_[2]) << 8) |
+        d_[3];
     d_ = d_.subspan(4);
     return true;
   }
@@ -57,7 +58,8 @@ class WireReader {
 };
 
 void put_u32(Bytes& out, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  for (int i = 3; i >= 0; --i)
+    out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
 void put_bytes(Bytes& out, std::span<const std::uint8_t> b) {
   put_u32(out, static_cast<std::uint32_t>(b.size()));
@@ -105,14 +107,16 @@ std::string authorized_key(std::string_view type, std::span<const std::uint8_t> 
 
 // u = (1 + y) / (1 - y) mod p for an Edwards25519 point (x, y), after checking that the
 // encoding is a point on the curve.
-std::optional<std::array<std::uint8_t, 32>> edwards_to_montgomery(std::span<const std::uint8_t> pk) {
+std::optional<std::array<std::uint8_t, 32>> edwards_to_montgomery(
+    std::span<const std::uint8_t> pk) {
   if (pk.size() != 32) return std::nullopt;
   std::array<std::uint8_t, 32> be;
-  for (int i = 0; i < 32; ++i) be[i] = pk[31 - i];
+  for (int i = 0; i < 32; ++i)
+    be[i] = pk[31 - i];
   be[0] &= 0x7f;  // the sign of x
   std::unique_ptr<BN_CTX, BnCtxFree> ctx(BN_CTX_new());
-  Bn p(BN_new()), y = bn(be), one(BN_new()), t(BN_new()), num(BN_new()), den(BN_new()),
-      d(BN_new()), y2(BN_new()), e(BN_new());
+  Bn p(BN_new()), y = bn(be), one(BN_new()), t(BN_new()), num(BN_new()), den(BN_new()), d(BN_new()),
+                  y2(BN_new()), e(BN_new());
   BN_set_word(p.get(), 1);
   BN_lshift(p.get(), p.get(), 255);
   BN_sub_word(p.get(), 19);
@@ -156,8 +160,10 @@ crypto::Key32 ed25519_tweak(std::span<const std::uint8_t> wire) {
   return t;
 }
 
-SecureBytes ed25519_wrap_key(std::span<const std::uint8_t, 32> shared, std::span<const std::uint8_t> wire,
-                             std::span<const std::uint8_t> share, std::span<const std::uint8_t> pub) {
+SecureBytes ed25519_wrap_key(std::span<const std::uint8_t, 32> shared,
+                             std::span<const std::uint8_t> wire,
+                             std::span<const std::uint8_t> share,
+                             std::span<const std::uint8_t> pub) {
   auto tweaked = crypto::x25519(ed25519_tweak(wire), shared);
   if (!tweaked) throw Error(Failure::kHeader, "invalid ssh-ed25519 stanza: low-order share");
   Bytes salt(share.begin(), share.end());
@@ -172,7 +178,8 @@ SecureBytes ed25519_wrap_key(std::span<const std::uint8_t, 32> shared, std::span
 
 class Ed25519Recipient final : public Recipient {
  public:
-  Ed25519Recipient(Bytes wire, std::array<std::uint8_t, 32> mont) : wire_(std::move(wire)), mont_(mont) {}
+  Ed25519Recipient(Bytes wire, std::array<std::uint8_t, 32> mont)
+      : wire_(std::move(wire)), mont_(mont) {}
   std::vector<Stanza> wrap(FileKey file_key) const override {
     SecureBytes eph(32);
     crypto::random_bytes(eph);
@@ -182,7 +189,8 @@ class Ed25519Recipient final : public Recipient {
     if (!shared) key_error("invalid ssh-ed25519 recipient: low-order point");
     auto key = ed25519_wrap_key(*shared, wire_, share, mont_);
     wipe(shared->data(), shared->size());
-    return {Stanza{"ssh-ed25519", {fingerprint(wire_), b64(share)},
+    return {Stanza{"ssh-ed25519",
+                   {fingerprint(wire_), b64(share)},
                    aead_wrap(std::span<const std::uint8_t, 32>(key.data(), 32), file_key)}};
   }
   std::string str() const override { return authorized_key("ssh-ed25519", wire_); }
@@ -205,16 +213,19 @@ class Ed25519Identity final : public Identity {
   std::optional<SecureBytes> unwrap(std::span<const Stanza> stanzas) const override {
     for (const auto& s : stanzas) {
       if (s.type != "ssh-ed25519") continue;
-      if (s.args.size() != 2) throw Error(Failure::kHeader, "invalid ssh-ed25519 stanza: wrong number of arguments");
+      if (s.args.size() != 2)
+        throw Error(Failure::kHeader, "invalid ssh-ed25519 stanza: wrong number of arguments");
       auto share = unb64(s.args[1]);
-      if (!share || share->size() != 32) throw Error(Failure::kHeader, "invalid ssh-ed25519 stanza: malformed share");
+      if (!share || share->size() != 32)
+        throw Error(Failure::kHeader, "invalid ssh-ed25519 stanza: malformed share");
       if (s.args[0] != fingerprint(wire_)) continue;
       std::span<const std::uint8_t, 32> sh(share->data(), 32);
       auto shared = crypto::x25519(secret_, sh);
       if (!shared) throw Error(Failure::kHeader, "invalid ssh-ed25519 stanza: low-order share");
       auto key = ed25519_wrap_key(*shared, wire_, sh, pub_);
       wipe(shared->data(), shared->size());
-      auto fk = aead_unwrap(std::span<const std::uint8_t, 32>(key.data(), 32), s.body, "ssh-ed25519");
+      auto fk =
+          aead_unwrap(std::span<const std::uint8_t, 32>(key.data(), 32), s.body, "ssh-ed25519");
       if (!fk) throw Error(Failure::kHeader, "ssh-ed25519 stanza: failed to decrypt the file key");
       return fk;
     }
@@ -256,8 +267,9 @@ Pkey rsa_key(const BIGNUM* n, const BIGNUM* e, const BIGNUM* d = nullptr, const 
   OSSL_PARAM_BLD_free(bld);
   PkeyCtx pctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
   EVP_PKEY* key = nullptr;
-  bool ok = params != nullptr && pctx && EVP_PKEY_fromdata_init(pctx.get()) == 1 &&
-            EVP_PKEY_fromdata(pctx.get(), &key, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) == 1;
+  bool ok =
+      params != nullptr && pctx && EVP_PKEY_fromdata_init(pctx.get()) == 1 &&
+      EVP_PKEY_fromdata(pctx.get(), &key, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) == 1;
   OSSL_PARAM_free(params);
   if (!ok) {
     ERR_clear_error();
@@ -309,7 +321,8 @@ class RsaIdentity final : public Identity {
   std::optional<SecureBytes> unwrap(std::span<const Stanza> stanzas) const override {
     for (const auto& s : stanzas) {
       if (s.type != "ssh-rsa") continue;
-      if (s.args.size() != 1) throw Error(Failure::kHeader, "invalid ssh-rsa stanza: wrong number of arguments");
+      if (s.args.size() != 1)
+        throw Error(Failure::kHeader, "invalid ssh-rsa stanza: wrong number of arguments");
       if (s.args[0] != fingerprint(wire_)) continue;
       PkeyCtx ctx(EVP_PKEY_CTX_new(key_.get(), nullptr));
       if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1) key_error("RSA-OAEP init failed");
@@ -350,23 +363,28 @@ Bytes ed25519_wire(std::span<const std::uint8_t> pub) {
   return w;
 }
 
-std::unique_ptr<Recipient> recipient_from_wire(std::span<const std::uint8_t> wire, const std::string& shown) {
+std::unique_ptr<Recipient> recipient_from_wire(std::span<const std::uint8_t> wire,
+                                               const std::string& shown) {
   WireReader r(wire);
   std::string type;
   if (!r.str(type)) key_error("malformed SSH recipient \"" + shown + "\"");
   if (type == "ssh-ed25519") {
     std::span<const std::uint8_t> pk;
-    if (!r.bytes(pk) || pk.size() != 32 || !r.empty()) key_error("malformed SSH recipient \"" + shown + "\"");
+    if (!r.bytes(pk) || pk.size() != 32 || !r.empty())
+      key_error("malformed SSH recipient \"" + shown + "\"");
     auto mont = edwards_to_montgomery(pk);
     if (!mont) key_error("malformed SSH recipient \"" + shown + "\": invalid Ed25519 public key");
     return std::make_unique<Ed25519Recipient>(Bytes(wire.begin(), wire.end()), *mont);
   }
   if (type == "ssh-rsa") {
     std::span<const std::uint8_t> e, n;
-    if (!r.bytes(e) || !r.bytes(n) || !r.empty()) key_error("malformed SSH recipient \"" + shown + "\"");
+    if (!r.bytes(e) || !r.bytes(n) || !r.empty())
+      key_error("malformed SSH recipient \"" + shown + "\"");
     Bn bn_e = bn(e), bn_n = bn(n);
-    if (BN_num_bits(bn_n.get()) < 2048) key_error("malformed SSH recipient \"" + shown + "\": RSA key size is too small");
-    return std::make_unique<RsaRecipient>(Bytes(wire.begin(), wire.end()), rsa_key(bn_n.get(), bn_e.get()));
+    if (BN_num_bits(bn_n.get()) < 2048)
+      key_error("malformed SSH recipient \"" + shown + "\": RSA key size is too small");
+    return std::make_unique<RsaRecipient>(Bytes(wire.begin(), wire.end()),
+                                          rsa_key(bn_n.get(), bn_e.get()));
   }
   key_error("unknown SSH recipient type \"" + type + "\"");
 }
@@ -389,14 +407,16 @@ std::unique_ptr<Identity> parse_openssh(std::span<const std::uint8_t> blob, std:
   if (cipher != "none")
     key_error("the SSH key in \"" + std::string(name) +
               "\" is passphrase-protected, which is not supported; remove the passphrase with "
-              "\"ssh-keygen -p -f " + std::string(name) + "\" or use an age identity");
+              "\"ssh-keygen -p -f " +
+              std::string(name) + "\" or use an age identity");
   WireReader p(priv);
   std::uint32_t c1, c2;
   std::string type;
   if (!p.u32(c1) || !p.u32(c2) || c1 != c2 || !p.str(type)) return bad("corrupted private section");
   if (type == "ssh-ed25519") {
     std::span<const std::uint8_t> pk, sk;
-    if (!p.bytes(pk) || !p.bytes(sk) || pk.size() != 32 || sk.size() != 64) return bad("corrupted ed25519 key");
+    if (!p.bytes(pk) || !p.bytes(sk) || pk.size() != 32 || sk.size() != 64)
+      return bad("corrupted ed25519 key");
     if (std::memcmp(sk.data() + 32, pk.data(), 32) != 0) return bad("inconsistent ed25519 key");
     return std::make_unique<Ed25519Identity>(sk.first(32), ed25519_wire(pk));
   }
@@ -415,7 +435,8 @@ std::unique_ptr<Identity> parse_openssh(std::span<const std::uint8_t> blob, std:
 std::unique_ptr<Identity> parse_pem(std::span<const std::uint8_t> pem, std::string_view name) {
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   // An empty passphrase callback: encrypted keys fail to load instead of prompting.
-  EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio, nullptr, [](char*, int, int, void*) { return 0; }, nullptr);
+  EVP_PKEY* raw = PEM_read_bio_PrivateKey(
+      bio, nullptr, [](char*, int, int, void*) { return 0; }, nullptr);
   BIO_free(bio);
   ERR_clear_error();
   if (raw == nullptr)
@@ -467,7 +488,8 @@ std::unique_ptr<Recipient> parse_recipient(std::string_view line) {
   WireReader w(*blob);
   std::string t;
   w.str(t);
-  if (t != line.substr(0, sp)) key_error("malformed SSH recipient \"" + shown + "\": key type mismatch");
+  if (t != line.substr(0, sp))
+    key_error("malformed SSH recipient \"" + shown + "\": key type mismatch");
   return r;
 }
 

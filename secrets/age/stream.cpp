@@ -24,7 +24,8 @@ constexpr std::size_t kBatch = 16;
 
 Nonce nonce_for(std::uint64_t counter, bool last) {
   Nonce n{};
-  for (int i = 0; i < 8; ++i) n[10 - i] = static_cast<std::uint8_t>(counter >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    n[10 - i] = static_cast<std::uint8_t>(counter >> (8 * i));
   n[11] = last ? 1 : 0;
   return n;
 }
@@ -34,7 +35,8 @@ Nonce nonce_for(std::uint64_t counter, bool last) {
 }
 
 [[noreturn]] void fail_auth(std::uint64_t chunk) {
-  fail("chunk " + std::to_string(chunk) + " failed authentication; the file is corrupted or was tampered with");
+  fail("chunk " + std::to_string(chunk) +
+       " failed authentication; the file is corrupted or was tampered with");
 }
 
 // One ChaCha20-Poly1305 context per core, and worker threads that run a batch together
@@ -51,7 +53,8 @@ class ChunkCipher {
       stop_ = true;
     }
     start_.notify_all();
-    for (auto& t : threads_) t.join();
+    for (auto& t : threads_)
+      t.join();
     wipe(key_.data(), key_.size());
   }
 
@@ -62,11 +65,13 @@ class ChunkCipher {
     if (n > 1) start_threads();
     std::size_t parts = threads_.size() + 1;
     if (n <= 1 || parts == 1) {
-      for (std::size_t i = 0; i < n; ++i) f(main(), i);
+      for (std::size_t i = 0; i < n; ++i)
+        f(main(), i);
       return;
     }
     auto job = [&](std::size_t part) {
-      for (std::size_t i = part * n / parts; i < (part + 1) * n / parts; ++i) f(*aeads_[part], i);
+      for (std::size_t i = part * n / parts; i < (part + 1) * n / parts; ++i)
+        f(*aeads_[part], i);
     };
     {
       std::lock_guard lock(m_);
@@ -153,15 +158,16 @@ void decrypt_payload(std::span<const std::uint8_t, 32> key, BufferedReader& in, 
     if (interior > 0) {
       std::vector<char> ok(interior);
       cipher.for_each(interior, [&](crypto::ChaChaPoly& aead, std::size_t i) {
-        ok[i] = aead.open(nonce_for(counter + i, false), data.subspan(i * kEncChunkSize, kEncChunkSize),
-                          plain.data() + i * kChunkSize);
+        ok[i] =
+            aead.open(nonce_for(counter + i, false), data.subspan(i * kEncChunkSize, kEncChunkSize),
+                      plain.data() + i * kChunkSize);
       });
       for (std::size_t i = 0; i < interior; ++i) {
         if (ok[i]) continue;
         // Release what came before, in order, then see whether this was a final chunk.
         out.write(plain.data(), i * kChunkSize);
-        if (!cipher.main().open(nonce_for(counter + i, true), data.subspan(i * kEncChunkSize, kEncChunkSize),
-                                plain.data()))
+        if (!cipher.main().open(nonce_for(counter + i, true),
+                                data.subspan(i * kEncChunkSize, kEncChunkSize), plain.data()))
           fail_auth(counter + i);
         out.write(plain.data(), kChunkSize);
         fail("trailing data after the final chunk");
@@ -190,7 +196,8 @@ void decrypt_payload(std::span<const std::uint8_t, 32> key, BufferedReader& in, 
       in.consume(kEncChunkSize);
       fail("the file is truncated (the final chunk is missing)");
     }
-    if (!aead.open(nonce_for(counter, true), data.first(kEncChunkSize), plain.data())) fail_auth(counter);
+    if (!aead.open(nonce_for(counter, true), data.first(kEncChunkSize), plain.data()))
+      fail_auth(counter);
     out.write(plain.data(), kChunkSize);
     in.consume(kEncChunkSize);
     return;
@@ -207,8 +214,8 @@ struct PayloadEncryptor::Impl {
     std::size_t chunks = used == 0 ? 1 : (used + kChunkSize - 1) / kChunkSize;
     cipher.for_each(chunks, [&](crypto::ChaChaPoly& aead, std::size_t i) {
       std::size_t len = std::min(kChunkSize, used - i * kChunkSize);
-      aead.seal(nonce_for(counter + i, final && i + 1 == chunks), std::span(plain).subspan(i * kChunkSize, len),
-                sealed.data() + i * kEncChunkSize);
+      aead.seal(nonce_for(counter + i, final && i + 1 == chunks),
+                std::span(plain).subspan(i * kChunkSize, len), sealed.data() + i * kEncChunkSize);
     });
     out.write(sealed.data(), used + chunks * kTagSize);
     counter += chunks;

@@ -26,9 +26,9 @@ TEST(Base64, DecodesCanonicalInput) {
 }
 
 TEST(Base64, RejectsNonCanonicalAndMalformedInput) {
-  EXPECT_FALSE(base64::decode("Zh=="));      // non-zero unused bits
-  EXPECT_FALSE(base64::decode("Zm9=", true));  // non-zero unused bits
-  EXPECT_FALSE(base64::decode("Zg", true));  // missing padding
+  EXPECT_FALSE(base64::decode("Zh=="));         // non-zero unused bits
+  EXPECT_FALSE(base64::decode("Zm9=", true));   // non-zero unused bits
+  EXPECT_FALSE(base64::decode("Zg", true));     // missing padding
   EXPECT_FALSE(base64::decode("Zg==", false));  // padding where none is allowed
   EXPECT_FALSE(base64::decode("Zm9v\n"));
   EXPECT_FALSE(base64::decode(" Zm9v"));

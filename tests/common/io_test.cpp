@@ -54,7 +54,8 @@ TEST(AtomicFile, ReplacesOnlyOnCommitWithMode0600) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   // No temporary file is left next to the target.
   int entries = 0;
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir.path()))
+    ++entries;
   EXPECT_EQ(entries, 1);
 }
 

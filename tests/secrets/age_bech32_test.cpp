@@ -31,7 +31,8 @@ TEST(Bech32, KnownIdentitiesGiveTheirRecipients) {
 
 TEST(Bech32, RoundTripsAndKeepsCase) {
   std::uint8_t data[32];
-  for (int i = 0; i < 32; ++i) data[i] = static_cast<std::uint8_t>(i * 7);
+  for (int i = 0; i < 32; ++i)
+    data[i] = static_cast<std::uint8_t>(i * 7);
   auto lower = bech32::encode("age", data);
   EXPECT_TRUE(lower.starts_with("age1"));
   auto d = bech32::decode(lower);
@@ -58,7 +59,8 @@ TEST(Bech32, RejectsMixedCaseBadChecksumAndBadPadding) {
   EXPECT_FALSE(bech32::decode("age1qqqqqqb", &why));  // 'b' is not in the charset
   // A whole uppercase recipient is accepted (only mixed case is refused).
   std::string up;
-  for (char c : r) up += static_cast<char>(std::toupper(c));
+  for (char c : r)
+    up += static_cast<char>(std::toupper(c));
   EXPECT_TRUE(bech32::decode(up));
 }
 

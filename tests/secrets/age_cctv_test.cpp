@@ -46,14 +46,22 @@ Vector parse_vector(const std::string& text) {
     pos = nl + 1;
     if (line.empty()) break;
     auto colon = line.find(": ");
-    std::string key = line.substr(0, colon), value = colon == std::string::npos ? "" : line.substr(colon + 2);
-    if (key == "expect") v.expect = value;
-    else if (key == "payload") v.payload = value;
-    else if (key == "identity") v.identities.push_back(value);
-    else if (key == "passphrase") v.passphrases.push_back(value);
-    else if (key == "armored") v.armored = true;
-    else if (key == "compressed") v.zlib = value == "zlib";
-    else if (key != "file key" && key != "comment") throw std::runtime_error("unknown vector key " + key);
+    std::string key = line.substr(0, colon),
+                value = colon == std::string::npos ? "" : line.substr(colon + 2);
+    if (key == "expect")
+      v.expect = value;
+    else if (key == "payload")
+      v.payload = value;
+    else if (key == "identity")
+      v.identities.push_back(value);
+    else if (key == "passphrase")
+      v.passphrases.push_back(value);
+    else if (key == "armored")
+      v.armored = true;
+    else if (key == "compressed")
+      v.zlib = value == "zlib";
+    else if (key != "file key" && key != "comment")
+      throw std::runtime_error("unknown vector key " + key);
   }
   v.file = text.substr(pos);
   return v;
@@ -81,8 +89,10 @@ std::string inflate_all(const std::string& in) {
 std::string expect_name(const std::optional<Failure>& f) {
   if (!f) return "success";
   switch (*f) {
-    case Failure::kNoMatch: return "no match";
-    default: return std::string(failure_name(*f));
+    case Failure::kNoMatch:
+      return "no match";
+    default:
+      return std::string(failure_name(*f));
   }
 }
 
@@ -97,12 +107,16 @@ TEST_P(Cctv, GivesTheExpectedResult) {
   const std::string& name = GetParam();
   Vector v = parse_vector(test::read_text(cctv_dir() + "/" + name));
   bool post_quantum = false;
-  for (const auto& i : v.identities) post_quantum |= i.starts_with("AGE-SECRET-KEY-PQ-");
-  if (post_quantum) GTEST_SKIP() << name << ": needs an ML-KEM-768 (post-quantum) identity, not implemented";
+  for (const auto& i : v.identities)
+    post_quantum |= i.starts_with("AGE-SECRET-KEY-PQ-");
+  if (post_quantum)
+    GTEST_SKIP() << name << ": needs an ML-KEM-768 (post-quantum) identity, not implemented";
 
   Identities ids;
-  for (const auto& i : v.identities) ids.push_back(X25519Identity::parse(i));
-  for (const auto& p : v.passphrases) ids.push_back(std::make_unique<ScryptIdentity>(SecretString(p)));
+  for (const auto& i : v.identities)
+    ids.push_back(X25519Identity::parse(i));
+  for (const auto& p : v.passphrases)
+    ids.push_back(std::make_unique<ScryptIdentity>(SecretString(p)));
   std::string file = v.zlib ? inflate_all(v.file) : v.file;
 
   MemorySource src(file);
@@ -123,7 +137,8 @@ TEST_P(Cctv, GivesTheExpectedResult) {
     message = e.what();
   }
   EXPECT_EQ(expect_name(failure), v.expect) << name << ": " << message;
-  if (!v.payload.empty() && (!failure || *failure == Failure::kPayload || *failure == Failure::kArmor)) {
+  if (!v.payload.empty() &&
+      (!failure || *failure == Failure::kPayload || *failure == Failure::kArmor)) {
     EXPECT_EQ(test::sha256_hex(std::string(out.str())), v.payload)
         << name << " released " << out.data().size() << " bytes";
   }

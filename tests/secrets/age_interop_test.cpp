@@ -31,7 +31,8 @@ class AgeInterop : public ::testing::Test {
     return r.err.substr(12, r.err.size() - 13);  // "Public key: age1...\n"
   }
   std::string ssh_key(const std::string& type, const std::string& name) {
-    std::vector<std::string> args = {"ssh-keygen", "-q", "-t", type, "-N", "", "-C", "test", "-f", dir / name};
+    std::vector<std::string> args = {"ssh-keygen", "-q", "-t",   type, "-N",
+                                     "",           "-C", "test", "-f", dir / name};
     if (type == "rsa") args.insert(args.end(), {"-b", "2048"});
     auto r = run(args);
     EXPECT_EQ(r.status, 0) << r.err;
@@ -114,7 +115,8 @@ TEST_F(AgeInterop, KeygenOutputsAgree) {
   ASSERT_EQ(theirs.status, 0) << theirs.err;
   EXPECT_EQ(ours.out, theirs.out);
   age_key("a.txt");
-  EXPECT_EQ(varan({"keygen", "-y", dir / "a.txt"}).out, run({"age-keygen", "-y", dir / "a.txt"}).out);
+  EXPECT_EQ(varan({"keygen", "-y", dir / "a.txt"}).out,
+            run({"age-keygen", "-y", dir / "a.txt"}).out);
   // Same three-line layout: "# created: ...", "# public key: ...", the key.
   std::string v = read_text(dir / "v.txt"), a = read_text(dir / "a.txt");
   EXPECT_TRUE(v.starts_with("# created: ") && a.starts_with("# created: "));

@@ -83,8 +83,8 @@ TEST_P(RoundTrip, BinaryAndArmored) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, RoundTrip,
-                         ::testing::Values(0, 1, 47, 48, 49, kChunkSize - 1, kChunkSize, kChunkSize + 1,
-                                           2 * kChunkSize, 3 * kChunkSize + 17));
+                         ::testing::Values(0, 1, 47, 48, 49, kChunkSize - 1, kChunkSize,
+                                           kChunkSize + 1, 2 * kChunkSize, 3 * kChunkSize + 17));
 
 TEST(Age, PayloadSizeMatchesTheFormat) {
   auto keys = x25519_keys(1);
@@ -167,8 +167,8 @@ TEST(Age, ArmorWriterIsExact) {
   ArmorWriter w(out);
   w.write(Bytes(96, 0));
   w.finish();
-  EXPECT_EQ(out.str(), std::string(kArmorHeader) + "\n" + std::string(64, 'A') + "\n" + std::string(64, 'A') +
-                           "\n" + std::string(kArmorFooter) + "\n");
+  EXPECT_EQ(out.str(), std::string(kArmorHeader) + "\n" + std::string(64, 'A') + "\n" +
+                           std::string(64, 'A') + "\n" + std::string(kArmorFooter) + "\n");
 }
 
 TEST(Age, ArmoredInputIsDetectedAfterWhitespace) {
@@ -218,7 +218,8 @@ TEST(Keys, IdentityAndRecipientFilesReportLines) {
     parse_identity_lines("# comment\n\n" + recipient + "\n", "keys.txt");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("line 3: apparent recipient"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("line 3: apparent recipient"), std::string::npos)
+        << e.what();
   }
   try {
     parse_recipients_file("# c\n" + id->str().str() + "\n", "recips.txt", nullptr);
@@ -226,11 +227,14 @@ TEST(Keys, IdentityAndRecipientFilesReportLines) {
   } catch (const Error& e) {
     std::string msg = e.what();
     EXPECT_NE(msg.find("line 2: apparent identity"), std::string::npos) << msg;
-    EXPECT_EQ(msg.find(id->str().str()), std::string::npos) << "the secret key leaked into the message";
+    EXPECT_EQ(msg.find(id->str().str()), std::string::npos)
+        << "the secret key leaked into the message";
   }
   std::vector<std::string> warnings;
   auto recs = parse_recipients_file(
-      recipient + "\necdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBA== x\n", "r.txt", &warnings);
+      recipient +
+          "\necdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBA== x\n",
+      "r.txt", &warnings);
   EXPECT_EQ(recs.size(), 1u);
   EXPECT_EQ(warnings.size(), 1u);
   EXPECT_THROW(parse_recipients_file("# only comments\n", "r.txt", nullptr), Error);

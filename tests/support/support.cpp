@@ -38,7 +38,8 @@ bool file_exists(const std::string& path) {
 }
 
 std::optional<std::string> which(const std::string& program) {
-  if (program.find('/') != std::string::npos) return file_exists(program) ? std::optional(program) : std::nullopt;
+  if (program.find('/') != std::string::npos)
+    return file_exists(program) ? std::optional(program) : std::nullopt;
   const char* path = std::getenv("PATH");
   std::stringstream ss(path ? path : "/usr/bin:/bin");
   std::string dir;
@@ -60,7 +61,8 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& opts) {
     return res;
   }
   int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
+    throw std::runtime_error("pipe");
   int out_file = -1;
   if (opts.stdout_path) {
     out_file = ::open(opts.stdout_path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -79,14 +81,18 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& opts) {
     auto eq = kv.find('=');
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  for (const auto& [k, v] : opts.env) env[k] = v;
+  for (const auto& [k, v] : opts.env)
+    env[k] = v;
   std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  for (const auto& [k, v] : env)
+    env_strings.push_back(k + "=" + v);
   std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
+  for (auto& s : env_strings)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_copy = argv;
-  for (auto& a : argv_copy) args.push_back(a.data());
+  for (auto& a : argv_copy)
+    args.push_back(a.data());
   args.push_back(nullptr);
 
   pid_t pid;
@@ -185,7 +191,8 @@ std::string pattern_bytes(std::size_t n, unsigned seed) {
   std::string s(n, '\0');
   for (std::size_t i = 0; i < n; i += 8) {
     auto v = rng();
-    for (std::size_t k = 0; k < 8 && i + k < n; ++k) s[i + k] = static_cast<char>(v >> (8 * k));
+    for (std::size_t k = 0; k < 8 && i + k < n; ++k)
+      s[i + k] = static_cast<char>(v >> (8 * k));
   }
   return s;
 }

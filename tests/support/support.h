@@ -21,12 +21,12 @@ bool file_exists(const std::string& path);
 std::optional<std::string> which(const std::string& program);
 
 /// Skips the current test, or fails it when CI=true, because `what` is missing.
-#define VARAN_REQUIRE(cond, what)                                                        \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
+#define VARAN_REQUIRE(cond, what)                                                             \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
       if (::varan::test::in_ci()) FAIL() << "required under CI=true but missing: " << (what); \
-      GTEST_SKIP() << "missing: " << (what);                                             \
-    }                                                                                    \
+      GTEST_SKIP() << "missing: " << (what);                                                  \
+    }                                                                                         \
   } while (0)
 
 struct RunResult {
@@ -36,8 +36,8 @@ struct RunResult {
 };
 
 struct RunOptions {
-  std::string input;                        // written to the child's stdin
-  std::map<std::string, std::string> env;   // added to (or replacing in) the environment
+  std::string input;                       // written to the child's stdin
+  std::map<std::string, std::string> env;  // added to (or replacing in) the environment
   std::string cwd;
   std::optional<std::string> stdout_path;  // send stdout to a file instead of capturing it
 };
