@@ -24,7 +24,29 @@ std::string encode(std::span<const std::uint8_t> data, bool padded) {
   return out;
 }
 
+namespace {
+long decode_impl(std::string_view s, bool padded, bool canonical, std::uint8_t* out);
+}
+
 long decode_into(std::string_view s, bool padded, std::uint8_t* out) {
+  return decode_impl(s, padded, true, out);
+}
+
+std::optional<SecureBytes> decode_lenient(std::string_view s) {
+  std::string clean;
+  clean.reserve(s.size());
+  for (char c : s)
+    if (c != '\r' && c != '\n') clean += c;
+  SecureBytes out(clean.size() / 4 * 3 + 3);
+  long n = decode_impl(clean, true, false, out.data());
+  wipe(clean);
+  if (n < 0) return std::nullopt;
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+namespace {
+long decode_impl(std::string_view s, bool padded, bool canonical, std::uint8_t* out) {
   // Reject anything OpenSSL would skip or tolerate (whitespace, CR, LF, stray '=').
   for (char c : s) {
     bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -64,7 +86,7 @@ long decode_into(std::string_view s, bool padded, std::uint8_t* out) {
   if (len < 0) return -1;
   // Canonical: the unused bits of the last character must be zero, which holds exactly
   // when re-encoding gives back the same text.
-  if (pad > 0) {
+  if (canonical && pad > 0) {
     std::size_t last = static_cast<std::size_t>(len) / 3 * 3;
     unsigned char re[5];
     EVP_EncodeBlock(re, out + last, static_cast<int>(static_cast<std::size_t>(len) - last));
@@ -74,6 +96,7 @@ long decode_into(std::string_view s, bool padded, std::uint8_t* out) {
   }
   return len;
 }
+}  // namespace
 
 std::optional<SecureBytes> decode(std::string_view s, bool padded) {
   SecureBytes out(s.size() / 4 * 3 + 3);

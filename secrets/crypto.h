@@ -22,6 +22,20 @@ std::array<std::uint8_t, 64> sha512(std::span<const std::uint8_t> data);
 std::array<std::uint8_t, 32> hmac_sha256(std::span<const std::uint8_t> key,
                                          std::span<const std::uint8_t> msg);
 
+/// Incremental SHA-512.
+class Sha512 {
+ public:
+  Sha512();
+  ~Sha512();
+  Sha512(const Sha512&) = delete;
+  Sha512& operator=(const Sha512&) = delete;
+  void update(std::span<const std::uint8_t> data);
+  std::array<std::uint8_t, 64> finish();
+
+ private:
+  void* ctx_;
+};
+
 /// HKDF-SHA-256 (RFC 5869): extract with `salt` (empty means zeros), expand with `info`.
 void hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8_t> salt,
                  std::string_view info, std::span<std::uint8_t> out);

@@ -1,0 +1,43 @@
+/// The pre_deploy job: in a folder, every NAME.sops.EXT becomes NAME.EXT (and .sops.EXT
+/// becomes .EXT), decrypted like `sops -d`, written atomically with mode 0600 and only
+/// when the plaintext changed, so nothing downstream sees a change that did not happen.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "secrets/sops/keys.h"
+#include "secrets/sops/store.h"
+
+namespace varan::sops {
+
+struct FolderOptions {
+  bool recursive = false;
+  bool check = false;            // decrypt and verify only
+  bool write_plaintext = true;   // false: keep the plaintext in FileResult instead of writing it
+};
+
+struct FileResult {
+  enum class Status { kWritten, kUnchanged, kChecked, kKept, kFailed };
+  std::string source;  // path of the encrypted file
+  std::string target;  // path of the plaintext file
+  Status status = Status::kFailed;
+  int code = 0;            // sops exit code when kFailed
+  std::string message;     // the error, one line, never a secret
+  SecretString plaintext;  // only when write_plaintext is false
+};
+
+/// The target name for an encrypted file name ("app.sops.env" -> "app.env",
+/// ".sops.env" -> ".env"), or nullopt when the name has no ".sops." part.
+std::optional<std::string> plaintext_name(std::string_view encrypted_name);
+
+/// Decrypts every encrypted file of `dir` (sorted by name; folders too with `recursive`,
+/// hidden folders excepted). A failure is recorded and the other files go on; an existing
+/// target is never touched by a failed decryption.
+std::vector<FileResult> decrypt_folder(const std::string& dir, const FolderOptions& opts, KeySource& keys);
+
+/// One file of the above.
+FileResult decrypt_one(const std::string& source, const std::string& target, const FolderOptions& opts, KeySource& keys);
+
+}  // namespace varan::sops

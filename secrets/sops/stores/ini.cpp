@@ -1,0 +1,235 @@
+// INI, following gopkg.in/ini.v1 as sops configures it: sections (repeatable), key = value
+// or key: value, ';'/'#' comments attached to the next key or section, inline comments,
+// quoted and """multi-line""" values, '\' continuations; written in ini.v1's aligned style.
+#include <algorithm>
+#include <cctype>
+
+#include "secrets/sops/stores.h"
+
+namespace varan::sops {
+
+namespace {
+
+constexpr std::string_view kDefault = "DEFAULT";
+
+std::string trim(std::string_view s) {
+  std::size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string strip_comment_char(const std::string& c) {
+  std::size_t i = 0;
+  if (!c.empty() && c[0] == ';') {
+    while (i < c.size() && (c[i] == ';' || c[i] == ' ')) ++i;
+  } else if (!c.empty() && c[0] == '#') {
+    while (i < c.size() && (c[i] == '#' || c[i] == ' ')) ++i;
+  }
+  return c.substr(i);
+}
+
+[[noreturn]] void fail(std::size_t line, const std::string& why) {
+  throw Error(codes::kGeneric, "Could not unmarshal input data: INI line " + std::to_string(line) + ": " + why);
+}
+
+class IniStore final : public Store {
+ public:
+  Format format() const override { return Format::kIni; }
+  Layout layout() const override { return Layout::kFlattenBelowTop; }
+  bool escape_metadata_newlines() const override { return true; }
+
+  Branches load_plain(std::string_view in) const override {
+    std::vector<std::string_view> lines;
+    for (std::size_t start = 0; start <= in.size();) {
+      auto nl = in.find('\n', start);
+      std::string_view l = in.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+      if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+      lines.push_back(l);
+      if (nl == std::string_view::npos) break;
+      start = nl + 1;
+    }
+    Node doc = Node::mapping();
+    doc.add(std::string(kDefault), Node::mapping());
+    Node* section = &doc.map.back().second;
+    std::string comments;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      std::string line = trim(lines[i]);
+      if (line.empty()) continue;
+      if (line[0] == '#' || line[0] == ';') {
+        if (!comments.empty()) comments += '\n';
+        comments += line;
+        continue;
+      }
+      if (line[0] == '[') {
+        auto close = line.rfind(']');
+        if (close == std::string::npos) fail(i + 1, "unclosed section header");
+        std::string name = trim(std::string_view(line).substr(1, close - 1));
+        Node sec = Node::mapping();
+        if (!comments.empty()) sec.map.emplace_back(Node::comment(strip_comment_char(comments)), Node());
+        comments.clear();
+        doc.add(std::move(name), std::move(sec));
+        section = &doc.map.back().second;
+        continue;
+      }
+      // key
+      std::string key;
+      std::size_t rest_at;
+      if (line[0] == '`' || line.starts_with("\"\"\"") || line[0] == '"') {
+        std::string q = line.starts_with("\"\"\"") ? "\"\"\"" : std::string(1, line[0]);
+        auto end = line.find(q, q.size());
+        if (end == std::string::npos) fail(i + 1, "unclosed quoted key");
+        key = line.substr(q.size(), end - q.size());
+        rest_at = line.find_first_of("=:", end + q.size());
+      } else {
+        rest_at = line.find_first_of("=:");
+        if (rest_at != std::string::npos) key = trim(std::string_view(line).substr(0, rest_at));
+      }
+      if (rest_at == std::string::npos) fail(i + 1, "key-value delimiter not found");
+      std::string value_comment;
+      std::string value = read_value(std::string_view(line).substr(rest_at + 1), lines, i, value_comment);
+      if (!value_comment.empty()) {
+        if (!comments.empty()) comments += '\n';
+        comments += value_comment;
+      }
+      Node* existing = nullptr;
+      for (auto& [k, v] : section->map)
+        if (!k.is_comment() && k.str == key) existing = &v;
+      if (existing) {
+        *existing = Node::string(std::move(value));
+      } else {
+        section->add(key, Node::string(std::move(value)));
+      }
+      if (!comments.empty()) section->map.emplace_back(Node::comment(strip_comment_char(comments)), Node());
+      comments.clear();
+    }
+    if (doc.map.front().second.map.empty()) doc.map.erase(doc.map.begin());
+    return {std::move(doc)};
+  }
+
+  std::string emit_plain(const Branches& b) const override {
+    std::string out;
+    if (b.empty()) return out;
+    std::vector<const std::pair<Node, Node>*> sections;
+    for (const auto& item : b[0].map)
+      if (!item.first.is_comment()) sections.push_back(&item);
+    for (std::size_t s = 0; s < sections.size(); ++s) {
+      const auto& [name, body] = *sections[s];
+      if (body.kind != Node::Kind::kMap)
+        throw Error(codes::kErrorDumpingTree, "Error encoding section: Section values should always be TreeBranches");
+      std::size_t first = 0;
+      if (!body.map.empty() && body.map[0].first.is_comment()) {
+        comment_lines(out, body.map[0].first.str, false);
+        first = 1;
+      }
+      bool header = s > 0 || name.str != kDefault;
+      std::vector<std::pair<std::string, const Node*>> keys;  // name, value
+      std::vector<std::string> key_comments;
+      for (std::size_t i = first; i < body.map.size(); ++i) {
+        const auto& [k, v] = body.map[i];
+        if (k.is_comment()) {
+          if (!keys.empty()) key_comments.back() = k.str;
+          continue;
+        }
+        if (v.is_complex()) throw Error(codes::kErrorDumpingTree, "cannot use complex value in INI file; offending key " + k.str);
+        keys.emplace_back(quote_key(k.str), &v);
+        key_comments.emplace_back();
+      }
+      if (!header && keys.empty()) continue;
+      if (header) out += "[" + name.str + "]\n";
+      std::size_t align = 0;
+      for (const auto& [k, v] : keys) align = std::max(align, k.size());
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (!key_comments[i].empty()) comment_lines(out, key_comments[i], true);
+        std::string value = quote_value(value_to_string(*keys[i].second));
+        out += keys[i].first + std::string(align - keys[i].first.size(), ' ') + " = " + value + "\n";
+        wipe(value);
+      }
+      if (s + 1 < sections.size()) out += "\n";
+    }
+    return out;
+  }
+
+  std::string emit_value(const Node& v) const override {
+    if (v.kind == Node::Kind::kString) return go_json_string(v.str);
+    return value_to_string(v);
+  }
+
+ private:
+  static std::string read_value(std::string_view in, const std::vector<std::string_view>& lines, std::size_t& i,
+                                std::string& comment) {
+    std::string line = trim(in);
+    if (line.empty()) return "";
+    std::string quote;
+    if (line.size() > 3 && line.starts_with("\"\"\"")) {
+      quote = "\"\"\"";
+    } else if (line[0] == '`') {
+      quote = "`";
+    }
+    if (!quote.empty()) {
+      std::string rest = line.substr(quote.size());
+      auto pos = rest.rfind(quote);
+      if (pos != std::string::npos) return rest.substr(0, pos);
+      // Multi-line: until a line containing the closing quote.
+      std::string value = rest;
+      while (++i < lines.size()) {
+        std::string_view next = lines[i];
+        auto end = next.find(quote);
+        value += '\n';
+        if (end != std::string_view::npos) {
+          value += next.substr(0, end);
+          return value;
+        }
+        value += next;
+      }
+      throw Error(codes::kGeneric, "Could not unmarshal input data: INI: unclosed " + quote + " value");
+    }
+    // Continuation lines end with a backslash.
+    while (!line.empty() && line.back() == '\\' && i + 1 < lines.size()) {
+      line.pop_back();
+      line += trim(lines[++i]);
+    }
+    auto c = line.find_first_of("#;");
+    if (c != std::string::npos) {
+      comment = line.substr(c);
+      line = trim(std::string_view(line).substr(0, c));
+    }
+    if (line.size() >= 2 && ((line.front() == '"' && line.back() == '"') || (line.front() == '\'' && line.back() == '\'')))
+      line = line.substr(1, line.size() - 2);
+    return line;
+  }
+
+  static std::string quote_key(const std::string& k) {
+    if (k.find_first_of("\"=:") != std::string::npos) return "`" + k + "`";
+    if (k.find('`') != std::string::npos) return "\"\"\"" + k + "\"\"\"";
+    return k;
+  }
+
+  static std::string quote_value(const std::string& v) {
+    if (v.find_first_of("\n`") != std::string::npos) return "\"\"\"" + v + "\"\"\"";
+    if (v.find_first_of("#;") != std::string::npos) return "`" + v + "`";
+    if (trim(v).size() != v.size()) return "\"" + v + "\"";
+    return v;
+  }
+
+  static void comment_lines(std::string& out, const std::string& comment, bool trim_plain) {
+    std::size_t start = 0;
+    for (;;) {
+      auto nl = comment.find('\n', start);
+      std::string line = comment.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+      if (line.empty() || (line[0] != '#' && line[0] != ';')) {
+        out += "; " + (trim_plain ? trim(line) : line) + "\n";
+      } else {
+        out += line.substr(0, 1) + " " + trim(std::string_view(line).substr(1)) + "\n";
+      }
+      if (nl == std::string::npos) break;
+      start = nl + 1;
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_ini_store() { return std::make_unique<IniStore>(); }
+
+}  // namespace varan::sops
