@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/age_cmd.h"
+#include "cli/secrets_cmd.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Varan: a native, secrets-aware deploy agent for Docker hosts", "varan"};
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(VARAN_VERSION));
   std::vector<std::function<std::optional<int>()>> commands;
   commands.push_back(varan::cli::add_age_command(app));
+  commands.push_back(varan::cli::add_secrets_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -12,13 +12,13 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "cli/output.h"
+#include "cli/sops_cli.h"
 #include "common/io.h"
 #include "secrets/sops/folder.h"
 #include "secrets/sops/sops.h"
@@ -27,47 +27,29 @@ extern char** environ;
 
 namespace {
 
-using varan::SecretString;
-using varan::SecureBytes;
 using varan::as_string;
 using varan::read_file;
+using varan::SecretString;
+using varan::SecureBytes;
 using varan::wipe;
 using namespace varan::sops;
 
 constexpr const char* kUsage =
     "usage:\n"
     "  sops-decrypt [-r|--recursive] [--check] [DIR ...]\n"
-    "  sops-decrypt [--output FILE] [--input-type T] [--output-type T] [--extract PATH] [--ignore-mac] FILE\n"
+    "  sops-decrypt [--output FILE] [--input-type T] [--output-type T] [--extract PATH] "
+    "[--ignore-mac] FILE\n"
     "  sops-decrypt exec-env [--ignore-mac] FILE -- COMMAND [ARGS ...]\n"
-    "types: yaml, json, dotenv, ini, binary. Keys: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,\n"
+    "types: yaml, json, dotenv, ini, binary. Keys: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, "
+    "SOPS_AGE_KEY_CMD,\n"
     "SOPS_AGE_SSH_PRIVATE_KEY_FILE, ~/.ssh/id_ed25519, $XDG_CONFIG_HOME/sops/age/keys.txt\n";
-
-int fail(int code, const std::string& msg) {
-  std::cerr << "sops-decrypt: " << msg << "\n";
-  return code;
-}
-
-std::string absolute(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return p;
-  char buf[4096];
-  return ::getcwd(buf, sizeof buf) ? std::string(buf) + "/" + p : p;
-}
 
 Format format_arg(const std::string& flag, const std::string& value) {
   auto f = parse_format(value);
-  if (!f) throw Error(codes::kGeneric, flag + " must be one of yaml, json, dotenv, ini, binary (got \"" + value + "\")");
+  if (!f)
+    throw Error(codes::kGeneric,
+                flag + " must be one of yaml, json, dotenv, ini, binary (got \"" + value + "\")");
   return *f;
-}
-
-SecureBytes read_input(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw Error(codes::kNoFileSpecified, "Error: cannot operate on non-existent file \"" + absolute(path) + "\"");
-  try {
-    return read_file(path, std::size_t(1) << 30);
-  } catch (const varan::Error& e) {
-    throw Error(codes::kCouldNotReadInputFile, std::string("Error reading file: ") + e.what());
-  }
 }
 
 int run_folders(const std::vector<std::string>& dirs, const FolderOptions& opts) {
@@ -77,10 +59,17 @@ int run_folders(const std::vector<std::string>& dirs, const FolderOptions& opts)
     for (const auto& r : decrypt_folder(dir, opts, keys)) {
       std::string line = r.source;
       switch (r.status) {
-        case FileResult::Status::kWritten: line += " -> " + r.target + ": written"; break;
-        case FileResult::Status::kUnchanged: line += " -> " + r.target + ": unchanged"; break;
-        case FileResult::Status::kChecked: line += ": ok"; break;
-        case FileResult::Status::kKept: break;
+        case FileResult::Status::kWritten:
+          line += " -> " + r.target + ": written";
+          break;
+        case FileResult::Status::kUnchanged:
+          line += " -> " + r.target + ": unchanged";
+          break;
+        case FileResult::Status::kChecked:
+          line += ": ok";
+          break;
+        case FileResult::Status::kKept:
+          break;
         case FileResult::Status::kFailed:
           line += ": error: " + r.message;
           if (status == 0) status = r.code;
@@ -92,32 +81,14 @@ int run_folders(const std::vector<std::string>& dirs, const FolderOptions& opts)
   return status;
 }
 
-int run_file(const std::string& file, const std::optional<std::string>& output, std::optional<Format> in_type,
-             std::optional<Format> out_type, const std::string& extract, bool ignore_mac) {
-  auto path = parse_tree_path(extract);
-  SecureBytes encrypted = read_input(file);
-  Format in = in_type.value_or(format_for_path(file));
-  Format out = out_type.value_or(in_type ? *in_type : format_for_path(file));
-  EnvironmentKeySource keys;
-  Tree tree = decrypt_file(as_string(encrypted), in, keys, ignore_mac);
-  SecretString plain = emit_plain(tree, out, path);
-  try {
-    varan::cli::Output sink(output.value_or("-"), 0600);
-    sink.sink().write(plain.str());
-    sink.commit();
-  } catch (const varan::Error& e) {
-    throw Error(codes::kCouldNotWriteOutputFile, std::string("Could not write output: ") + e.what());
-  }
-  return 0;
-}
-
 int run_exec_env(std::vector<std::string> args) {
   bool ignore_mac = false;
   if (!args.empty() && args[0] == "--ignore-mac") {
     ignore_mac = true;
     args.erase(args.begin());
   }
-  if (args.size() < 2) throw Error(codes::kGeneric, "error: missing file to decrypt or command to run");
+  if (args.size() < 2)
+    throw Error(codes::kGeneric, "error: missing file to decrypt or command to run");
   std::string file = args[0];
   std::vector<std::string> command(args.begin() + 1, args.end());
   bool shell = true;
@@ -127,14 +98,18 @@ int run_exec_env(std::vector<std::string> args) {
   }
   if (command.empty()) throw Error(codes::kGeneric, "error: missing command to run");
   if (shell && command.size() > 1)
-    throw Error(codes::kGeneric, "error: give the command as one string, or after \"--\" as separate arguments");
-  SecureBytes encrypted = read_input(file);
+    throw Error(codes::kGeneric,
+                "error: give the command as one string, or after \"--\" as separate arguments");
+  SecureBytes encrypted = varan::cli::read_sops_input(file);
   EnvironmentKeySource keys;
   Tree tree = decrypt_file(as_string(encrypted), format_for_path(file), keys, ignore_mac);
   std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  for (char** e = environ; *e; ++e)
+    env.emplace_back(*e);
   for (const auto& [k, v] : tree.branches.empty() ? Node::mapping().map : tree.branches[0].map) {
-    if (v.is_complex()) throw Error(codes::kGeneric, "cannot use complex value in environment; offending key " + k.str);
+    if (v.is_complex())
+      throw Error(codes::kGeneric,
+                  "cannot use complex value in environment; offending key " + k.str);
     if (k.is_comment()) continue;
     if (k.str.find('=') != std::string::npos)
       throw Error(codes::kGeneric, "cannot use keys with '=' in environment: " + k.str);
@@ -145,10 +120,13 @@ int run_exec_env(std::vector<std::string> args) {
     wipe(value);
   }
   std::vector<char*> envp, argv;
-  for (auto& s : env) envp.push_back(s.data());
+  for (auto& s : env)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
-  std::vector<std::string> argv_strings = shell ? std::vector<std::string>{"/bin/sh", "-c", command[0]} : command;
-  for (auto& s : argv_strings) argv.push_back(s.data());
+  std::vector<std::string> argv_strings =
+      shell ? std::vector<std::string>{"/bin/sh", "-c", command[0]} : command;
+  for (auto& s : argv_strings)
+    argv.push_back(s.data());
   argv.push_back(nullptr);
   // The command replaces this process: the secrets live only in its environment.
   ::execvpe(argv[0], argv.data(), envp.data());
@@ -205,11 +183,15 @@ int run(int argc, char** argv) {
   }
   if (paths.empty()) paths.push_back(".");
   struct stat st {};
-  bool single_file = paths.size() == 1 && (::stat(paths[0].c_str(), &st) != 0 || !S_ISDIR(st.st_mode));
+  bool single_file =
+      paths.size() == 1 && (::stat(paths[0].c_str(), &st) != 0 || !S_ISDIR(st.st_mode));
   if (single_file || file_flags) {
-    if (paths.size() != 1) throw Error(codes::kGeneric, "give exactly one FILE with --output, --extract and type flags");
-    if (folder.recursive) throw Error(codes::kGeneric, "-r applies to folders, and " + paths[0] + " is not one");
-    return run_file(paths[0], output, in_type, out_type, extract, ignore_mac);
+    if (paths.size() != 1)
+      throw Error(codes::kGeneric, "give exactly one FILE with --output, --extract and type flags");
+    if (folder.recursive)
+      throw Error(codes::kGeneric, "-r applies to folders, and " + paths[0] + " is not one");
+    return varan::cli::decrypt_command(
+        {paths[0], output, in_type, out_type, extract, ignore_mac, false});
   }
   return run_folders(paths, folder);
 }
@@ -219,15 +201,7 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
-  } catch (const DataKeyError& e) {
-    // The full report names every group and recipient tried, as sops prints it.
-    std::cerr << e.report() << "\n";
-    return e.code();
-  } catch (const Error& e) {
-    return fail(e.code(), e.what());
-  } catch (const varan::Error& e) {
-    return fail(codes::kGeneric, e.what());
-  } catch (const std::bad_alloc&) {
-    return fail(codes::kGeneric, "out of memory");
+  } catch (const std::exception& e) {
+    return varan::cli::report_sops_error("sops-decrypt", e);
   }
 }

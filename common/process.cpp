@@ -13,7 +13,8 @@ extern char** environ;
 
 namespace varan {
 
-ProcessResult run_capture(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+ProcessResult run_capture(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& env) {
   if (argv.empty()) throw Error("no command to run");
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -22,12 +23,15 @@ ProcessResult run_capture(const std::vector<std::string>& argv, const std::map<s
     if (eq != std::string_view::npos && env.count(std::string(kv.substr(0, eq)))) continue;
     env_strings.emplace_back(kv);
   }
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  for (const auto& [k, v] : env)
+    env_strings.push_back(k + "=" + v);
   std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
+  for (auto& s : env_strings)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_copy = argv;
-  for (auto& a : argv_copy) args.push_back(a.data());
+  for (auto& a : argv_copy)
+    args.push_back(a.data());
   args.push_back(nullptr);
 
   int pipefd[2];
@@ -40,7 +44,8 @@ ProcessResult run_capture(const std::vector<std::string>& argv, const std::map<s
   int rc = ::posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   ::close(pipefd[1]);
-  for (auto& s : env_strings) wipe(s);
+  for (auto& s : env_strings)
+    wipe(s);
   if (rc != 0) {
     ::close(pipefd[0]);
     throw IoError("failed to execute command " + argv[0], rc);

@@ -17,6 +17,7 @@ struct ProcessResult {
 
 /// Runs argv (looked up on PATH) with the current environment plus `env`; standard input
 /// is /dev/null, standard error is inherited. Throws IoError when it cannot be started.
-ProcessResult run_capture(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
+ProcessResult run_capture(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& env = {});
 
 }  // namespace varan

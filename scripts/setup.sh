@@ -8,6 +8,7 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   libssl-dev zlib1g-dev libcli11-dev
+  libyaml-dev libre2-dev nlohmann-json3-dev
   # tests
   libgtest-dev
   age openssh-client
@@ -33,4 +34,18 @@ if ((${#missing[@]} > 0)); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Node.js runs the independent implementations the tests compare against (sops-age).
+# Debian's nodejs/npm unless some Node.js is already installed.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing nodejs npm" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends nodejs npm
+fi
+interop="$(cd "$(dirname "$0")/.." && pwd)/tests/interop"
+if [[ ! -f $interop/node_modules/sops-age/package.json ]]; then
+  echo "setup: installing the npm packages of tests/interop" >&2
+  (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error)
 fi

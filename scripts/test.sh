@@ -15,11 +15,11 @@ mapfile -t sources < <(git ls-files '*.h' '*.cpp')
 clang-format --dry-run --Werror "${sources[@]}"
 
 echo "== release build and tests"
-scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVARAN_TESTS=ON
 (cd build && ctest -j2 --output-on-failure)
 
 echo "== ASan + UBSan build and tests"
-scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DVARAN_SANITIZE=ON
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DVARAN_SANITIZE=ON -DVARAN_TESTS=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest -j2 --output-on-failure)
 
 echo "== fuzz targets (short runs)"

@@ -62,19 +62,22 @@ std::array<std::uint8_t, 64> sha512(std::span<const std::uint8_t> data) {
 }
 
 Sha512::Sha512() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha512(), nullptr) != 1)
+  if (ctx_ == nullptr ||
+      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha512(), nullptr) != 1)
     fail("SHA-512 init");
 }
 
 Sha512::~Sha512() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 
 void Sha512::update(std::span<const std::uint8_t> data) {
-  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) != 1) fail("SHA-512 update");
+  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) != 1)
+    fail("SHA-512 update");
 }
 
 std::array<std::uint8_t, 64> Sha512::finish() {
   std::array<std::uint8_t, 64> out;
-  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), nullptr) != 1) fail("SHA-512 final");
+  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), nullptr) != 1)
+    fail("SHA-512 final");
   return out;
 }
 

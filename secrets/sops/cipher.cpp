@@ -25,7 +25,8 @@ std::optional<EncValue> parse_enc(std::string_view s) {
        iv = iv == 0 ? std::string_view::npos : rest.rfind(",iv:", iv - 1)) {
     for (std::size_t tag = rest.rfind(",tag:"); tag != std::string_view::npos && tag > iv + 4;
          tag = rest.rfind(",tag:", tag - 1)) {
-      for (std::size_t type = rest.rfind(",type:"); type != std::string_view::npos && type > tag + 5;
+      for (std::size_t type = rest.rfind(",type:");
+           type != std::string_view::npos && type > tag + 5;
            type = rest.rfind(",type:", type - 1)) {
         if (close <= type + 6) continue;
         auto data = base64::decode_lenient(rest.substr(0, iv));
@@ -41,18 +42,30 @@ std::optional<EncValue> parse_enc(std::string_view s) {
 }
 
 std::string encrypt_value(const Node& leaf, DataKey key, std::string_view aad) {
-  if ((leaf.kind == Node::Kind::kString || leaf.kind == Node::Kind::kComment || leaf.kind == Node::Kind::kBytes) &&
+  if ((leaf.kind == Node::Kind::kString || leaf.kind == Node::Kind::kComment ||
+       leaf.kind == Node::Kind::kBytes) &&
       leaf.str.empty())
     return "";
   const char* type = nullptr;
   switch (leaf.kind) {
     case Node::Kind::kString:
-    case Node::Kind::kBytes: type = "str"; break;
-    case Node::Kind::kInt: type = "int"; break;
-    case Node::Kind::kFloat: type = "float"; break;
-    case Node::Kind::kBool: type = "bool"; break;
-    case Node::Kind::kComment: type = "comment"; break;
-    default: throw Error(codes::kErrorEncryptingTree, "Value to encrypt has an unsupported type");
+    case Node::Kind::kBytes:
+      type = "str";
+      break;
+    case Node::Kind::kInt:
+      type = "int";
+      break;
+    case Node::Kind::kFloat:
+      type = "float";
+      break;
+    case Node::Kind::kBool:
+      type = "bool";
+      break;
+    case Node::Kind::kComment:
+      type = "comment";
+      break;
+    default:
+      throw Error(codes::kErrorEncryptingTree, "Value to encrypt has an unsupported type");
   }
   std::string plain = to_bytes(leaf);
   std::array<std::uint8_t, kIvSize> iv;
@@ -61,14 +74,16 @@ std::string encrypt_value(const Node& leaf, DataKey key, std::string_view aad) {
   std::array<std::uint8_t, 16> tag;
   crypto::aes256gcm_seal(key, iv, as_bytes(aad), as_bytes(plain), out.data(), tag);
   wipe(plain);
-  return "ENC[AES256_GCM,data:" + base64::encode(out) + ",iv:" + base64::encode(iv) + ",tag:" + base64::encode(tag) +
-         ",type:" + type + "]";
+  return "ENC[AES256_GCM,data:" + base64::encode(out) + ",iv:" + base64::encode(iv) +
+         ",tag:" + base64::encode(tag) + ",type:" + type + "]";
 }
 
 Node decrypt_value(std::string_view ciphertext, DataKey key, std::string_view aad) {
   if (ciphertext.empty()) return Node::string("");
   auto enc = parse_enc(ciphertext);
-  if (!enc) fail("Input string " + std::string(ciphertext.substr(0, 100)) + " does not match sops' data format");
+  if (!enc)
+    fail("Input string " + std::string(ciphertext.substr(0, 100)) +
+         " does not match sops' data format");
   SecureBytes plain(enc->data.size());
   if (enc->iv.empty() || enc->tag.size() != 16 ||
       !crypto::aes256gcm_open(key, enc->iv, as_bytes(aad), enc->data, enc->tag, plain.data()))
@@ -80,11 +95,13 @@ Node decrypt_value(std::string_view ciphertext, DataKey key, std::string_view aa
     out = Node::string(std::move(text));
   } else if (t == "int") {
     std::int64_t v;
-    if (!go_parse_int(text, v)) fail("could not parse the decrypted int value at " + std::string(aad));
+    if (!go_parse_int(text, v))
+      fail("could not parse the decrypted int value at " + std::string(aad));
     out = Node::integer(v);
   } else if (t == "float") {
     double v;
-    if (!go_parse_float(text, v)) fail("could not parse the decrypted float value at " + std::string(aad));
+    if (!go_parse_float(text, v))
+      fail("could not parse the decrypted float value at " + std::string(aad));
     out = Node::floating(v);
   } else if (t == "bool") {
     static const char* kTrue[] = {"1", "t", "T", "TRUE", "true", "True"};

@@ -20,8 +20,10 @@ bool exists(const std::string& p) {
 
 std::string trim(std::string_view s) {
   std::size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
+    ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
+    --e;
   return std::string(s.substr(b, e - b));
 }
 
@@ -46,7 +48,8 @@ Node load_config(const std::string& path) {
 }
 
 // A key field: a comma-separated string or a list of strings.
-std::vector<std::string> key_list(const Node* v, const std::string& field, const std::string& path) {
+std::vector<std::string> key_list(const Node* v, const std::string& field,
+                                  const std::string& path) {
   std::vector<std::string> out;
   if (v == nullptr || v->kind == Node::Kind::kNull) return out;
   if (v->kind == Node::Kind::kString) {
@@ -54,7 +57,8 @@ std::vector<std::string> key_list(const Node* v, const std::string& field, const
     const std::string& s = v->str;
     while (start <= s.size()) {
       auto comma = s.find(',', start);
-      std::string k = trim(std::string_view(s).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      std::string k = trim(std::string_view(s).substr(
+          start, comma == std::string::npos ? std::string::npos : comma - start));
       if (!k.empty()) out.push_back(std::move(k));
       if (comma == std::string::npos) break;
       start = comma + 1;
@@ -70,7 +74,8 @@ std::vector<std::string> key_list(const Node* v, const std::string& field, const
     }
     return out;
   }
-  config_error(path, "invalid " + field + " key configuration: expected a string or a list of strings");
+  config_error(path,
+               "invalid " + field + " key configuration: expected a string or a list of strings");
 }
 
 KeyGroup group_from(const Node& rule, const std::string& path) {
@@ -79,7 +84,8 @@ KeyGroup group_from(const Node& rule, const std::string& path) {
     age::parse_recipient(r);  // validate now, with a clear message
     g.age.push_back({r, ""});
   }
-  for (const char* other : {"pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms"})
+  for (const char* other :
+       {"pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms"})
     for (const auto& k : key_list(rule.find(other), other, path)) {
       Node entry = Node::mapping();
       entry.add("id", Node::string(k));
@@ -95,7 +101,8 @@ KeyGroup group_from_recipients(std::string_view comma_separated) {
   std::size_t start = 0;
   while (start <= comma_separated.size()) {
     auto comma = comma_separated.find(',', start);
-    std::string r = trim(comma_separated.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    std::string r = trim(comma_separated.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (!r.empty()) {
       age::parse_recipient(r);
       g.age.push_back({r, ""});
@@ -116,7 +123,10 @@ ConfigLookup find_config(const std::string& start_dir) {
     if (exists(candidate)) {
       out.path = candidate;
       if (!alternate.empty())
-        out.warning = "ignoring \"" + alternate + "\" when searching for config file; the config file must be called \".sops.yaml\"; using \"" + candidate + "\" instead";
+        out.warning = "ignoring \"" + alternate +
+                      "\" when searching for config file; the config file must be called "
+                      "\".sops.yaml\"; using \"" +
+                      candidate + "\" instead";
       return out;
     }
     std::string alt = (dir == "/" ? "" : dir) + "/.sops.yml";
@@ -126,7 +136,9 @@ ConfigLookup find_config(const std::string& start_dir) {
     dir = slash == 0 ? "/" : dir.substr(0, slash);
   }
   if (!alternate.empty())
-    out.warning = "ignoring \"" + alternate + "\" when searching for config file; the config file must be called \".sops.yaml\"";
+    out.warning =
+        "ignoring \"" + alternate +
+        "\" when searching for config file; the config file must be called \".sops.yaml\"";
   return out;
 }
 
@@ -134,13 +146,15 @@ CreationRule creation_rule_for(const std::string& config_path, const std::string
   Node conf = load_config(config_path);
   const Node* rules = conf.find("creation_rules");
   if (rules == nullptr || rules->kind != Node::Kind::kList || rules->list.empty())
-    throw Error(codes::kNoEncryptionKeyFound, "error loading config " + config_path + ": no creation rules found");
+    throw Error(codes::kNoEncryptionKeyFound,
+                "error loading config " + config_path + ": no creation rules found");
   // Paths are matched relative to the config file's folder.
   char buf[PATH_MAX];
   std::string config_dir = config_path.substr(0, config_path.rfind('/'));
   if (::realpath(config_dir.c_str(), buf)) config_dir = buf;
   std::string abs = file_path;
-  if (!abs.empty() && abs[0] != '/' && ::getcwd(buf, sizeof buf)) abs = std::string(buf) + "/" + abs;
+  if (!abs.empty() && abs[0] != '/' && ::getcwd(buf, sizeof buf))
+    abs = std::string(buf) + "/" + abs;
   std::string rel = abs.starts_with(config_dir + "/") ? abs.substr(config_dir.size() + 1) : abs;
 
   for (const auto& r : rules->list) {
@@ -149,7 +163,8 @@ CreationRule creation_rule_for(const std::string& config_path, const std::string
     if (const Node* p = r.find("path_regex")) regex = p->str;
     if (!regex.empty()) {
       RE2 re(regex, RE2::Quiet);
-      if (!re.ok()) config_error(config_path, "can not compile regexp \"" + regex + "\": " + re.error());
+      if (!re.ok())
+        config_error(config_path, "can not compile regexp \"" + regex + "\": " + re.error());
       if (!RE2::PartialMatch(rel, re)) continue;
     }
     CreationRule rule;
@@ -162,15 +177,19 @@ CreationRule creation_rule_for(const std::string& config_path, const std::string
     str("encrypted_regex", rule.encrypted_regex);
     str("unencrypted_comment_regex", rule.unencrypted_comment_regex);
     str("encrypted_comment_regex", rule.encrypted_comment_regex);
-    if (const Node* v = r.find("shamir_threshold"); v && v->kind == Node::Kind::kInt) rule.shamir_threshold = static_cast<int>(v->i);
-    if (const Node* v = r.find("mac_only_encrypted"); v && v->kind == Node::Kind::kBool) rule.mac_only_encrypted = v->b;
-    int count = !rule.unencrypted_suffix.empty() + !rule.encrypted_suffix.empty() + !rule.unencrypted_regex.empty() +
-                !rule.encrypted_regex.empty() + !rule.unencrypted_comment_regex.empty() +
-                !rule.encrypted_comment_regex.empty();
+    if (const Node* v = r.find("shamir_threshold"); v && v->kind == Node::Kind::kInt)
+      rule.shamir_threshold = static_cast<int>(v->i);
+    if (const Node* v = r.find("mac_only_encrypted"); v && v->kind == Node::Kind::kBool)
+      rule.mac_only_encrypted = v->b;
+    int count = !rule.unencrypted_suffix.empty() + !rule.encrypted_suffix.empty() +
+                !rule.unencrypted_regex.empty() + !rule.encrypted_regex.empty() +
+                !rule.unencrypted_comment_regex.empty() + !rule.encrypted_comment_regex.empty();
     if (count > 1)
-      config_error(config_path,
-                   "cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
-                   "unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex for the same rule");
+      config_error(
+          config_path,
+          "cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
+          "unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex for the same "
+          "rule");
     const Node* groups = r.find("key_groups");
     if (groups && groups->kind == Node::Kind::kList && !groups->list.empty()) {
       for (const auto& g : groups->list)
@@ -180,8 +199,8 @@ CreationRule creation_rule_for(const std::string& config_path, const std::string
     }
     return rule;
   }
-  throw Error(codes::kNoEncryptionKeyFound,
-              "error loading config " + config_path + ": no matching creation rules found for " + rel);
+  throw Error(codes::kNoEncryptionKeyFound, "error loading config " + config_path +
+                                                ": no matching creation rules found for " + rel);
 }
 
 StoreOptions store_options(const std::string& config_path) {
@@ -189,9 +208,11 @@ StoreOptions store_options(const std::string& config_path) {
   Node conf = load_config(config_path);
   if (const Node* stores = conf.find("stores"); stores && stores->kind == Node::Kind::kMap) {
     if (const Node* y = stores->find("yaml"); y && y->kind == Node::Kind::kMap)
-      if (const Node* i = y->find("indent"); i && i->kind == Node::Kind::kInt) out.yaml_indent = static_cast<int>(i->i);
+      if (const Node* i = y->find("indent"); i && i->kind == Node::Kind::kInt)
+        out.yaml_indent = static_cast<int>(i->i);
     if (const Node* j = stores->find("json"); j && j->kind == Node::Kind::kMap)
-      if (const Node* i = j->find("indent"); i && i->kind == Node::Kind::kInt) out.json_indent = static_cast<int>(i->i);
+      if (const Node* i = j->find("indent"); i && i->kind == Node::Kind::kInt)
+        out.json_indent = static_cast<int>(i->i);
   }
   return out;
 }

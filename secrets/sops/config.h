@@ -16,8 +16,8 @@ namespace varan::sops {
 struct CreationRule {
   std::vector<KeyGroup> key_groups;  // recipients only (enc empty)
   int shamir_threshold = 0;
-  std::string unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex, unencrypted_comment_regex,
-      encrypted_comment_regex;
+  std::string unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex,
+      unencrypted_comment_regex, encrypted_comment_regex;
   bool mac_only_encrypted = false;
 };
 

@@ -37,7 +37,9 @@ class Mac {
 std::unique_ptr<RE2> compile(const std::string& pattern, const char* name) {
   if (pattern.empty()) return nullptr;
   auto re = std::make_unique<RE2>(pattern, RE2::Quiet);
-  if (!re->ok()) throw Error(codes::kGeneric, std::string("invalid ") + name + " \"" + pattern + "\": " + re->error());
+  if (!re->ok())
+    throw Error(codes::kGeneric,
+                std::string("invalid ") + name + " \"" + pattern + "\": " + re->error());
   return re;
 }
 
@@ -48,12 +50,14 @@ class Rules {
       : md_(md),
         unencrypted_regex_(compile(md.unencrypted_regex, "unencrypted_regex")),
         encrypted_regex_(compile(md.encrypted_regex, "encrypted_regex")),
-        unencrypted_comment_regex_(compile(md.unencrypted_comment_regex, "unencrypted_comment_regex")),
+        unencrypted_comment_regex_(
+            compile(md.unencrypted_comment_regex, "unencrypted_comment_regex")),
         encrypted_comment_regex_(compile(md.encrypted_comment_regex, "encrypted_comment_regex")) {}
 
   using Stack = std::vector<std::vector<std::string>>;
 
-  bool encrypted(const std::vector<std::string>& path, const Stack& comments, bool is_comment) const {
+  bool encrypted(const std::vector<std::string>& path, const Stack& comments,
+                 bool is_comment) const {
     bool enc = true;
     if (!md_.unencrypted_suffix.empty())
       for (const auto& k : path)
@@ -103,12 +107,14 @@ class Rules {
 
  private:
   const Metadata& md_;
-  std::unique_ptr<RE2> unencrypted_regex_, encrypted_regex_, unencrypted_comment_regex_, encrypted_comment_regex_;
+  std::unique_ptr<RE2> unencrypted_regex_, encrypted_regex_, unencrypted_comment_regex_,
+      encrypted_comment_regex_;
 };
 
 std::string aad_of(const std::vector<std::string>& path) {
   std::string s;
-  for (const auto& k : path) s += k + ":";
+  for (const auto& k : path)
+    s += k + ":";
   return path.empty() ? ":" : s;
 }
 
@@ -130,7 +136,8 @@ class Walker {
       bool value_is_comment = value.is_comment();
       if (value_is_comment) stack.back().push_back(value.str);
       if (key.kind != Node::Kind::kString)
-        throw Error(codes::kGeneric, "Tree contains a non-string key. Only string keys are supported");
+        throw Error(codes::kGeneric,
+                    "Tree contains a non-string key. Only string keys are supported");
       path.push_back(key.str);
       walk(value, path, stack);
       path.pop_back();
@@ -141,7 +148,9 @@ class Walker {
 
   void walk(Node& v, std::vector<std::string>& path, Rules::Stack& stack) {
     switch (v.kind) {
-      case Node::Kind::kMap: branch(v, path, stack); return;
+      case Node::Kind::kMap:
+        branch(v, path, stack);
+        return;
       case Node::Kind::kList:
         stack.emplace_back();
         for (auto& item : v.list) {
@@ -152,8 +161,10 @@ class Walker {
         }
         stack.pop_back();
         return;
-      case Node::Kind::kNull: return;
-      default: leaf_(v, path, stack, v.is_comment());
+      case Node::Kind::kNull:
+        return;
+      default:
+        leaf_(v, path, stack, v.is_comment());
     }
   }
 
@@ -177,7 +188,8 @@ std::string encrypt_tree(Branches& branches, const Metadata& md, DataKey key) {
   Rules rules(md);
   Mac mac;
   if (md.mac_only_encrypted) mac.update(as_string(kMacOnlyEncryptedInit));
-  walk_all(branches, [&](Node& leaf, const std::vector<std::string>& path, const Rules::Stack& stack, bool is_comment) {
+  walk_all(branches, [&](Node& leaf, const std::vector<std::string>& path,
+                         const Rules::Stack& stack, bool is_comment) {
     bool enc = rules.encrypted(path, stack, is_comment);
     if ((!md.mac_only_encrypted || enc) && !is_comment) {
       std::string bytes = to_bytes(leaf);
@@ -189,10 +201,12 @@ std::string encrypt_tree(Branches& branches, const Metadata& md, DataKey key) {
     if (is_comment && rules.unencrypted_comment_regex() &&
         RE2::PartialMatch(ciphertext, *rules.unencrypted_comment_regex()))
       throw Error(codes::kErrorEncryptingTree,
-                  "Encrypted comment matches unencrypted_comment_regex! Make sure that unencrypted_comment_regex "
+                  "Encrypted comment matches unencrypted_comment_regex! Make sure that "
+                  "unencrypted_comment_regex "
                   "cannot match an encrypted comment.");
     bool was_inline = leaf.inline_comment;
-    leaf = is_comment ? Node::comment(std::move(ciphertext), was_inline) : Node::string(std::move(ciphertext));
+    leaf = is_comment ? Node::comment(std::move(ciphertext), was_inline)
+                      : Node::string(std::move(ciphertext));
   });
   return mac.hex_upper();
 }
@@ -201,7 +215,8 @@ std::string decrypt_tree(Branches& branches, const Metadata& md, DataKey key) {
   Rules rules(md);
   Mac mac;
   if (md.mac_only_encrypted) mac.update(as_string(kMacOnlyEncryptedInit));
-  walk_all(branches, [&](Node& leaf, const std::vector<std::string>& path, const Rules::Stack& stack, bool is_comment) {
+  walk_all(branches, [&](Node& leaf, const std::vector<std::string>& path,
+                         const Rules::Stack& stack, bool is_comment) {
     bool enc = rules.encrypted(path, stack, is_comment);
     if (enc) {
       std::string where = aad_of(path);
@@ -221,8 +236,9 @@ std::string decrypt_tree(Branches& branches, const Metadata& md, DataKey key) {
       try {
         leaf = decrypt_value(leaf.str, key, where);
       } catch (const Error& e) {
-        throw Error(codes::kErrorDecryptingTree, "Error decrypting tree: Error walking tree: Could not decrypt value at " +
-                                                     where + ": " + e.what());
+        throw Error(codes::kErrorDecryptingTree,
+                    "Error decrypting tree: Error walking tree: Could not decrypt value at " +
+                        where + ": " + e.what());
       }
       if (leaf.is_comment()) return;  // a comment stored as a list item
     }
@@ -250,8 +266,10 @@ void open_tree(Tree& tree, DataKey key, bool ignore_mac) {
   } catch (const Error& e) {
     throw Error(codes::kMacMismatch, std::string("Cannot decrypt MAC: ") + e.what());
   }
-  if (stored.kind != Node::Kind::kString || !crypto::equal(as_bytes(stored.str), as_bytes(computed)))
-    throw Error(codes::kMacMismatch, "MAC mismatch. File has " + (stored.str.empty() ? std::string("no MAC") : stored.str) +
+  if (stored.kind != Node::Kind::kString ||
+      !crypto::equal(as_bytes(stored.str), as_bytes(computed)))
+    throw Error(codes::kMacMismatch, "MAC mismatch. File has " +
+                                         (stored.str.empty() ? std::string("no MAC") : stored.str) +
                                          ", computed " + computed);
 }
 

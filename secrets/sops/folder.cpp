@@ -18,7 +18,8 @@ std::optional<std::string> plaintext_name(std::string_view name) {
   return std::string(name.substr(0, p)) + std::string(name.substr(p + 5));
 }
 
-FileResult decrypt_one(const std::string& source, const std::string& target, const FolderOptions& opts, KeySource& keys) {
+FileResult decrypt_one(const std::string& source, const std::string& target,
+                       const FolderOptions& opts, KeySource& keys) {
   FileResult r;
   r.source = source;
   r.target = target;
@@ -75,7 +76,8 @@ FileResult decrypt_one(const std::string& source, const std::string& target, con
 }
 
 namespace {
-void walk(const std::string& dir, const FolderOptions& opts, KeySource& keys, std::vector<FileResult>& out) {
+void walk(const std::string& dir, const FolderOptions& opts, KeySource& keys,
+          std::vector<FileResult>& out) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
     FileResult r;
@@ -102,12 +104,14 @@ void walk(const std::string& dir, const FolderOptions& opts, KeySource& keys, st
       continue;
     }
     if (!S_ISREG(st.st_mode)) continue;
-    if (auto target = plaintext_name(n)) out.push_back(decrypt_one(path, prefix + *target, opts, keys));
+    if (auto target = plaintext_name(n))
+      out.push_back(decrypt_one(path, prefix + *target, opts, keys));
   }
 }
 }  // namespace
 
-std::vector<FileResult> decrypt_folder(const std::string& dir, const FolderOptions& opts, KeySource& keys) {
+std::vector<FileResult> decrypt_folder(const std::string& dir, const FolderOptions& opts,
+                                       KeySource& keys) {
   std::vector<FileResult> out;
   walk(dir, opts, keys, out);
   return out;

@@ -14,8 +14,8 @@ namespace varan::sops {
 
 struct FolderOptions {
   bool recursive = false;
-  bool check = false;            // decrypt and verify only
-  bool write_plaintext = true;   // false: keep the plaintext in FileResult instead of writing it
+  bool check = false;           // decrypt and verify only
+  bool write_plaintext = true;  // false: keep the plaintext in FileResult instead of writing it
 };
 
 struct FileResult {
@@ -35,9 +35,11 @@ std::optional<std::string> plaintext_name(std::string_view encrypted_name);
 /// Decrypts every encrypted file of `dir` (sorted by name; folders too with `recursive`,
 /// hidden folders excepted). A failure is recorded and the other files go on; an existing
 /// target is never touched by a failed decryption.
-std::vector<FileResult> decrypt_folder(const std::string& dir, const FolderOptions& opts, KeySource& keys);
+std::vector<FileResult> decrypt_folder(const std::string& dir, const FolderOptions& opts,
+                                       KeySource& keys);
 
 /// One file of the above.
-FileResult decrypt_one(const std::string& source, const std::string& target, const FolderOptions& opts, KeySource& keys);
+FileResult decrypt_one(const std::string& source, const std::string& target,
+                       const FolderOptions& opts, KeySource& keys);
 
 }  // namespace varan::sops

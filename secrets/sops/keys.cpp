@@ -27,22 +27,26 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-SecureBytes run_key_command(const std::string& var, const std::string& command, const std::string& recipient) {
+SecureBytes run_key_command(const std::string& var, const std::string& command,
+                            const std::string& recipient) {
   auto argv = shlex_split(command);
   if (argv.empty()) throw varan::Error("failed to parse command " + command + " from " + var);
   auto res = run_capture(argv, {{"SOPS_AGE_RECIPIENT", recipient}});
   if (res.status != 0)
-    throw varan::Error("failed to execute command " + command + ": exit status " + std::to_string(res.status));
+    throw varan::Error("failed to execute command " + command + ": exit status " +
+                       std::to_string(res.status));
   return std::move(res.out);
 }
 
 // Identity lines; several per line (separated by whitespace) for SOPS_AGE_KEY.
-age::Identities parse_lines(std::string_view text, bool several_per_line, const std::string& location) {
+age::Identities parse_lines(std::string_view text, bool several_per_line,
+                            const std::string& location) {
   age::Identities out;
   std::size_t start = 0, line_no = 0;
   while (start <= text.size()) {
     auto nl = text.find('\n', start);
-    std::string_view line = text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    std::string_view line =
+        text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
     start = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
     ++line_no;
     if (line.empty() || line.starts_with("#")) continue;
@@ -50,9 +54,11 @@ age::Identities parse_lines(std::string_view text, bool several_per_line, const 
     if (several_per_line) {
       std::size_t p = 0;
       while (p < line.size()) {
-        while (p < line.size() && std::isspace(static_cast<unsigned char>(line[p]))) ++p;
+        while (p < line.size() && std::isspace(static_cast<unsigned char>(line[p])))
+          ++p;
         std::size_t b = p;
-        while (p < line.size() && !std::isspace(static_cast<unsigned char>(line[p]))) ++p;
+        while (p < line.size() && !std::isspace(static_cast<unsigned char>(line[p])))
+          ++p;
         if (p > b) words.push_back(line.substr(b, p - b));
       }
     } else {
@@ -60,8 +66,10 @@ age::Identities parse_lines(std::string_view text, bool several_per_line, const 
     }
     for (auto w : words) {
       std::string where = location + " line " + std::to_string(line_no) + ": ";
-      if (w.starts_with("AGE-SECRET-KEY-PQ-1")) throw varan::Error(where + "post-quantum identities are not supported yet");
-      if (w.starts_with("AGE-PLUGIN-")) throw varan::Error(where + "age plugin identities are not supported");
+      if (w.starts_with("AGE-SECRET-KEY-PQ-1"))
+        throw varan::Error(where + "post-quantum identities are not supported yet");
+      if (w.starts_with("AGE-PLUGIN-"))
+        throw varan::Error(where + "age plugin identities are not supported");
       if (!w.starts_with("AGE-SECRET-KEY-1")) throw varan::Error(where + "unknown identity type");
       try {
         out.push_back(age::X25519Identity::parse(w));
@@ -83,7 +91,8 @@ void add_ssh(IdentityLoad& r, std::span<const std::uint8_t> pem, const std::stri
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string out;
-  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
+  for (std::size_t i = 0; i < v.size(); ++i)
+    out += (i ? sep : "") + v[i];
   return out;
 }
 
@@ -91,7 +100,8 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
 std::string format_error(const std::string& msg, const std::string& err, const IdentityLoad& load) {
   std::string out = msg;
   if (!err.empty()) out += ": " + err;
-  if (!load.errors.empty()) out += ". Errors while loading age identities: " + join(load.errors, "; ");
+  if (!load.errors.empty())
+    out += ". Errors while loading age identities: " + join(load.errors, "; ");
   const auto& u = load.unused_locations;
   if (!u.empty()) {
     std::string where;
@@ -212,7 +222,8 @@ IdentityLoad load_identities(const std::string& recipient) {
   }
   if (auto cmd = env("SOPS_AGE_SSH_PRIVATE_KEY_CMD")) {
     try {
-      add_ssh(r, run_key_command("SOPS_AGE_SSH_PRIVATE_KEY_CMD", *cmd, recipient), "SOPS_AGE_SSH_PRIVATE_KEY_CMD");
+      add_ssh(r, run_key_command("SOPS_AGE_SSH_PRIVATE_KEY_CMD", *cmd, recipient),
+              "SOPS_AGE_SSH_PRIVATE_KEY_CMD");
     } catch (const varan::Error& e) {
       r.errors.push_back(e.what());
     }
@@ -260,7 +271,8 @@ IdentityLoad load_identities(const std::string& recipient) {
   }
   if (auto cmd = env("SOPS_AGE_KEY_CMD")) {
     try {
-      readers.push_back({"SOPS_AGE_KEY_CMD", run_key_command("SOPS_AGE_KEY_CMD", *cmd, recipient), false});
+      readers.push_back(
+          {"SOPS_AGE_KEY_CMD", run_key_command("SOPS_AGE_KEY_CMD", *cmd, recipient), false});
     } catch (const varan::Error& e) {
       r.errors.push_back(e.what());
     }
@@ -288,13 +300,15 @@ IdentityLoad load_identities(const std::string& recipient) {
   for (auto& reader : readers) {
     auto text = as_string(reader.text);
     if (text.starts_with("age-encryption") || text.starts_with("-----BEGIN AGE")) {
-      r.errors.push_back(reader.location + ": passphrase-protected identity files are not supported");
+      r.errors.push_back(reader.location +
+                         ": passphrase-protected identity files are not supported");
       continue;
     }
     try {
       auto ids = parse_lines(text, reader.several_per_line, reader.location);
       if (ids.empty()) r.unused_locations.push_back(reader.location);
-      for (auto& id : ids) r.identities.push_back(std::move(id));
+      for (auto& id : ids)
+        r.identities.push_back(std::move(id));
     } catch (const varan::Error& e) {
       r.errors.push_back(e.what());
     }
@@ -304,7 +318,8 @@ IdentityLoad load_identities(const std::string& recipient) {
 
 const IdentityLoad& EnvironmentKeySource::identities_for(const std::string& recipient) {
   // Only the *_CMD sources see the recipient; without them one load serves every key.
-  bool per_recipient = std::getenv("SOPS_AGE_KEY_CMD") || std::getenv("SOPS_AGE_SSH_PRIVATE_KEY_CMD");
+  bool per_recipient =
+      std::getenv("SOPS_AGE_KEY_CMD") || std::getenv("SOPS_AGE_SSH_PRIVATE_KEY_CMD");
   std::string slot = per_recipient ? recipient : std::string();
   auto it = cache_.find(slot);
   if (it == cache_.end()) it = cache_.emplace(slot, load_identities(recipient)).first;
@@ -320,7 +335,8 @@ SecureBytes recover_data_key(const Metadata& md, KeySource& keys) {
     for (const AgeKey& k : group.age) {
       const IdentityLoad& load = keys.identities_for(k.recipient);
       if (load.identities.empty()) {
-        failures[g].push_back({k.recipient, format_error("failed to load age identities", "", load)});
+        failures[g].push_back(
+            {k.recipient, format_error("failed to load age identities", "", load)});
         continue;
       }
       try {
@@ -334,21 +350,25 @@ SecureBytes recover_data_key(const Metadata& md, KeySource& keys) {
       } catch (const age::Error& e) {
         std::string why = e.what();
         if (e.failure() == age::Failure::kNoMatch)
-          why = load.identities.size() == 1
-                    ? "identity did not match any of the recipients: incorrect identity for recipient block"
-                    : "no identity matched any of the recipients";
+          why = load.identities.size() == 1 ? "identity did not match any of the recipients: "
+                                              "incorrect identity for recipient block"
+                                            : "no identity matched any of the recipients";
         failures[g].push_back(
-            {k.recipient, format_error("failed to create reader for decrypting sops data key with age", why, load)});
+            {k.recipient,
+             format_error("failed to create reader for decrypting sops data key with age", why,
+                          load)});
       }
     }
     if (!ok[g])
       for (const auto& [type, entry] : group.others)
-        failures[g].push_back({type + " key", "Varan decrypts with age keys only; " + type + " keys are not supported"});
+        failures[g].push_back({type + " key", "Varan decrypts with age keys only; " + type +
+                                                  " keys are not supported"});
   }
 
   std::size_t required = md.key_groups.size() > 1
-                             ? static_cast<std::size_t>(md.shamir_threshold > 0 ? md.shamir_threshold
-                                                                                : static_cast<int>(md.key_groups.size()))
+                             ? static_cast<std::size_t>(
+                                   md.shamir_threshold > 0 ? md.shamir_threshold
+                                                           : static_cast<int>(md.key_groups.size()))
                              : 1;
   if (parts.size() >= required) {
     SecureBytes key;
@@ -357,7 +377,8 @@ SecureBytes recover_data_key(const Metadata& md, KeySource& keys) {
     } else {
       key = std::move(parts[0]);
     }
-    if (key.size() != 32) throw Error(codes::kCouldNotRetrieveKey, "the recovered data key has the wrong size");
+    if (key.size() != 32)
+      throw Error(codes::kCouldNotRetrieveKey, "the recovered data key has the wrong size");
     return key;
   }
 
@@ -367,19 +388,23 @@ SecureBytes recover_data_key(const Metadata& md, KeySource& keys) {
     report += "Group " + std::to_string(g) + ": " + (ok[g] ? "SUCCESS" : "FAILED");
     if (ok[g]) continue;
     std::string keys_text;
-    for (std::size_t k = 0; k < failures[g].size(); ++k) keys_text += (k ? "\n\n" : "") + key_report(failures[g][k]);
+    for (std::size_t k = 0; k < failures[g].size(); ++k)
+      keys_text += (k ? "\n\n" : "") + key_report(failures[g][k]);
     report += "\n" + prefix_lines(keys_text, "  ");
   }
   std::string trailer =
       md.key_groups.size() > 1 && md.shamir_threshold > 0
           ? "Recovery failed because the file was encrypted with a Shamir threshold of " +
                 std::to_string(md.shamir_threshold) + ", but only " + std::to_string(parts.size()) +
-                " part(s) were successfully recovered, one for each successful key group. In order for SOPS to "
+                " part(s) were successfully recovered, one for each successful key group. In order "
+                "for SOPS to "
                 "recover the file, at least " +
                 std::to_string(md.shamir_threshold) +
-                " groups have to be successful. In order for a group to be successful, decryption has to succeed "
+                " groups have to be successful. In order for a group to be successful, decryption "
+                "has to succeed "
                 "with any of the keys in that key group."
-          : "Recovery failed because no master key was able to decrypt the file. In order for SOPS to recover the "
+          : "Recovery failed because no master key was able to decrypt the file. In order for SOPS "
+            "to recover the "
             "file, at least one key has to be successful, but none were.";
   report += "\n\n" + word_wrap(trailer, 75);
   std::string summary = "no key could open the data key; recipients tried:";
@@ -411,7 +436,8 @@ void wrap_data_key(Metadata& md, std::span<const std::uint8_t, 32> data_key) {
   for (std::size_t g = 0; g < md.key_groups.size(); ++g) {
     KeyGroup& group = md.key_groups[g];
     if (!group.others.empty())
-      throw Error(codes::kNoEncryptionKeyFound, "key group " + std::to_string(g) + " has " + group.others[0].first +
+      throw Error(codes::kNoEncryptionKeyFound, "key group " + std::to_string(g) + " has " +
+                                                    group.others[0].first +
                                                     " keys; Varan encrypts to age recipients only");
     if (group.age.empty()) throw Error(codes::kNoEncryptionKeyFound, "empty key group provided");
     for (AgeKey& k : group.age) {

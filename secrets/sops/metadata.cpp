@@ -11,41 +11,57 @@ namespace {
 
 constexpr const char* kOtherKeyTypes[] = {"azure_kv", "gcp_kms", "hc_vault", "hckms", "kms", "pgp"};
 
-[[noreturn]] void bad(const std::string& why) { throw Error(codes::kGeneric, "invalid sops metadata: " + why); }
+[[noreturn]] void bad(const std::string& why) {
+  throw Error(codes::kGeneric, "invalid sops metadata: " + why);
+}
 
 // mapstructure's WeaklyTypedInput: scalars of any type become the requested one.
 std::string as_string(const Node& v, const char* field) {
   switch (v.kind) {
-    case Node::Kind::kNull: return "";
-    case Node::Kind::kString: return v.str;
-    case Node::Kind::kInt: return std::to_string(v.i);
-    case Node::Kind::kFloat: return go_format_float(v.f, 'f');
-    case Node::Kind::kBool: return v.b ? "1" : "0";
-    default: bad(std::string(field) + " is not a string");
+    case Node::Kind::kNull:
+      return "";
+    case Node::Kind::kString:
+      return v.str;
+    case Node::Kind::kInt:
+      return std::to_string(v.i);
+    case Node::Kind::kFloat:
+      return go_format_float(v.f, 'f');
+    case Node::Kind::kBool:
+      return v.b ? "1" : "0";
+    default:
+      bad(std::string(field) + " is not a string");
   }
 }
 
 int as_int(const Node& v, const char* field) {
   switch (v.kind) {
-    case Node::Kind::kNull: return 0;
-    case Node::Kind::kInt: return static_cast<int>(v.i);
-    case Node::Kind::kFloat: return static_cast<int>(v.f);
-    case Node::Kind::kBool: return v.b ? 1 : 0;
+    case Node::Kind::kNull:
+      return 0;
+    case Node::Kind::kInt:
+      return static_cast<int>(v.i);
+    case Node::Kind::kFloat:
+      return static_cast<int>(v.f);
+    case Node::Kind::kBool:
+      return v.b ? 1 : 0;
     case Node::Kind::kString: {
       std::int64_t i;
       if (v.str.empty()) return 0;
       if (!go_parse_int(v.str, i)) bad(std::string(field) + " is not a number");
       return static_cast<int>(i);
     }
-    default: bad(std::string(field) + " is not a number");
+    default:
+      bad(std::string(field) + " is not a number");
   }
 }
 
 bool as_bool(const Node& v, const char* field) {
   switch (v.kind) {
-    case Node::Kind::kNull: return false;
-    case Node::Kind::kBool: return v.b;
-    case Node::Kind::kInt: return v.i != 0;
+    case Node::Kind::kNull:
+      return false;
+    case Node::Kind::kBool:
+      return v.b;
+    case Node::Kind::kInt:
+      return v.i != 0;
     case Node::Kind::kString: {
       if (v.str.empty()) return false;
       for (const char* t : {"1", "t", "T", "TRUE", "true", "True"})
@@ -54,7 +70,8 @@ bool as_bool(const Node& v, const char* field) {
         if (v.str == f) return false;
       bad(std::string(field) + " is not a boolean");
     }
-    default: bad(std::string(field) + " is not a boolean");
+    default:
+      bad(std::string(field) + " is not a boolean");
   }
 }
 
@@ -80,7 +97,8 @@ KeyGroup group_from(const Node& g) {
     out.age.push_back(std::move(k));
   }
   for (const char* type : kOtherKeyTypes)
-    for (const Node* e : entries(g.find(type), type)) out.others.emplace_back(type, *e);
+    for (const Node* e : entries(g.find(type), type))
+      out.others.emplace_back(type, *e);
   return out;
 }
 
@@ -102,7 +120,8 @@ Node group_to(const KeyGroup& g, bool omit_empty) {
     it->second.list.push_back(entry);
   }
   Node out = Node::mapping();
-  for (auto& [k, v] : fields) out.add(k, std::move(v));
+  for (auto& [k, v] : fields)
+    out.add(k, std::move(v));
   return out;
 }
 
@@ -115,11 +134,14 @@ bool two_digits(std::string_view s, std::size_t at) {
 
 void Metadata::normalise_rules() {
   int count = !unencrypted_suffix.empty() + !encrypted_suffix.empty() + !unencrypted_regex.empty() +
-              !encrypted_regex.empty() + !unencrypted_comment_regex.empty() + !encrypted_comment_regex.empty();
+              !encrypted_regex.empty() + !unencrypted_comment_regex.empty() +
+              !encrypted_comment_regex.empty();
   if (count > 1)
-    throw Error(codes::kGeneric,
-                "Cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
-                "unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex in the same file");
+    throw Error(
+        codes::kGeneric,
+        "Cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
+        "unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex in the same "
+        "file");
   if (count == 0) unencrypted_suffix = kDefaultUnencryptedSuffix;
 }
 
@@ -138,15 +160,18 @@ Metadata metadata_from_node(const Node& m) {
   str("encrypted_regex", md.encrypted_regex);
   str("unencrypted_comment_regex", md.unencrypted_comment_regex);
   str("encrypted_comment_regex", md.encrypted_comment_regex);
-  if (const Node* v = m.find("shamir_threshold")) md.shamir_threshold = as_int(*v, "shamir_threshold");
-  if (const Node* v = m.find("mac_only_encrypted")) md.mac_only_encrypted = as_bool(*v, "mac_only_encrypted");
+  if (const Node* v = m.find("shamir_threshold"))
+    md.shamir_threshold = as_int(*v, "shamir_threshold");
+  if (const Node* v = m.find("mac_only_encrypted"))
+    md.mac_only_encrypted = as_bool(*v, "mac_only_encrypted");
 
   // Keys at the top level form the only group; otherwise key_groups lists them.
   KeyGroup top = group_from(m);
   if (!top.age.empty() || !top.others.empty()) {
     md.key_groups.push_back(std::move(top));
   } else {
-    for (const Node* g : entries(m.find("key_groups"), "key_groups")) md.key_groups.push_back(group_from(*g));
+    for (const Node* g : entries(m.find("key_groups"), "key_groups"))
+      md.key_groups.push_back(group_from(*g));
   }
   if (md.key_groups.empty()) throw Error(codes::kGeneric, "No keys found in file");
   reformat_rfc3339(md.lastmodified);  // must parse
@@ -158,10 +183,12 @@ Node metadata_to_node(const Metadata& md) {
   std::map<std::string, Node> fields;  // sorted, as sops 3.13 writes them
   if (md.key_groups.size() == 1) {
     Node g = group_to(md.key_groups[0], true);
-    for (auto& [k, v] : g.map) fields[k.str] = std::move(v);
+    for (auto& [k, v] : g.map)
+      fields[k.str] = std::move(v);
   } else {
     Node groups = Node::sequence();
-    for (const auto& g : md.key_groups) groups.list.push_back(group_to(g, false));
+    for (const auto& g : md.key_groups)
+      groups.list.push_back(group_to(g, false));
     fields["key_groups"] = std::move(groups);
   }
   if (md.shamir_threshold != 0) fields["shamir_threshold"] = Node::integer(md.shamir_threshold);
@@ -179,38 +206,44 @@ Node metadata_to_node(const Metadata& md) {
   if (md.mac_only_encrypted) fields["mac_only_encrypted"] = Node::boolean(true);
   fields["version"] = Node::string(md.version);
   Node out = Node::mapping();
-  for (auto& [k, v] : fields) out.add(k, std::move(v));
+  for (auto& [k, v] : fields)
+    out.add(k, std::move(v));
   return out;
 }
 
 std::string reformat_rfc3339(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
   auto fail = [&]() -> std::string {
-    throw Error(codes::kGeneric, "invalid sops metadata: lastmodified \"" + std::string(s) + "\" is not an RFC 3339 time");
+    throw Error(codes::kGeneric, "invalid sops metadata: lastmodified \"" + std::string(s) +
+                                     "\" is not an RFC 3339 time");
   };
-  if (s.size() < 20 || !std::isdigit(static_cast<unsigned char>(s[0])) || !two_digits(s, 0) || !two_digits(s, 2) ||
-      s[4] != '-' || !two_digits(s, 5) || s[7] != '-' || !two_digits(s, 8) || s[10] != 'T' || !two_digits(s, 11) ||
-      s[13] != ':' || !two_digits(s, 14) || s[16] != ':' || !two_digits(s, 17))
+  if (s.size() < 20 || !std::isdigit(static_cast<unsigned char>(s[0])) || !two_digits(s, 0) ||
+      !two_digits(s, 2) || s[4] != '-' || !two_digits(s, 5) || s[7] != '-' || !two_digits(s, 8) ||
+      s[10] != 'T' || !two_digits(s, 11) || s[13] != ':' || !two_digits(s, 14) || s[16] != ':' ||
+      !two_digits(s, 17))
     return fail();
   std::size_t i = 19;
   if (i < s.size() && s[i] == '.') {
     ++i;
     std::size_t start = i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
+      ++i;
     if (i == start) return fail();
   }
   std::string zone(s.substr(i));
   if (zone == "Z") {
-  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && two_digits(zone, 1) && zone[3] == ':' &&
-             two_digits(zone, 4)) {
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && two_digits(zone, 1) &&
+             zone[3] == ':' && two_digits(zone, 4)) {
     if (zone.substr(1) == "00:00") zone = "Z";
   } else {
     return fail();
   }
   int month = std::stoi(std::string(s.substr(5, 2))), day = std::stoi(std::string(s.substr(8, 2)));
-  int hour = std::stoi(std::string(s.substr(11, 2))), minute = std::stoi(std::string(s.substr(14, 2)));
+  int hour = std::stoi(std::string(s.substr(11, 2))),
+      minute = std::stoi(std::string(s.substr(14, 2)));
   int second = std::stoi(std::string(s.substr(17, 2)));
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return fail();
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
+    return fail();
   return std::string(s.substr(0, 19)) + zone;
 }
 
@@ -238,10 +271,12 @@ void flatten_into(const Node& v, const std::string& key, Node& out) {
   if (v.kind == Node::Kind::kList) {
     int i = 0;
     for (const auto& child : v.list)
-      if (!child.is_comment()) flatten_into(child, key + std::string(kListSep) + std::to_string(i++), out);
+      if (!child.is_comment())
+        flatten_into(child, key + std::string(kListSep) + std::to_string(i++), out);
     return;
   }
-  if (out.find(key)) throw Error(codes::kGeneric, "Found key collision \"" + key + "\" while flattening");
+  if (out.find(key))
+    throw Error(codes::kGeneric, "Found key collision \"" + key + "\" while flattening");
   out.add(key, v);
 }
 
@@ -256,14 +291,17 @@ Node convert(const Slot& s) {
   if (kinds > 1) throw Error(codes::kGeneric, "Error while unflattening: Type mismatch");
   if (s.value) return *s.value;
   if (!s.indices.empty()) {
-    if (s.indices.begin()->first != 0 || s.indices.rbegin()->first + 1 != static_cast<int>(s.indices.size()))
+    if (s.indices.begin()->first != 0 ||
+        s.indices.rbegin()->first + 1 != static_cast<int>(s.indices.size()))
       throw Error(codes::kGeneric, "Error while unflattening: Incomplete list");
     Node list = Node::sequence();
-    for (const auto& [i, child] : s.indices) list.list.push_back(convert(child));
+    for (const auto& [i, child] : s.indices)
+      list.list.push_back(convert(child));
     return list;
   }
   Node m = Node::mapping();  // sorted keys, as sops' unflatten sorts them
-  for (const auto& [k, child] : s.keys) m.add(k, convert(child));
+  for (const auto& [k, child] : s.keys)
+    m.add(k, convert(child));
   return m;
 }
 }  // namespace
@@ -291,7 +329,8 @@ Node unflatten(const Node& flat) {
     for (;;) {
       std::size_t start = pos + state_len;
       std::size_t sep = next_sep(start);
-      std::string token = key.substr(start, sep == std::string::npos ? std::string::npos : sep - start);
+      std::string token =
+          key.substr(start, sep == std::string::npos ? std::string::npos : sep - start);
       if (list) {
         std::int64_t n = 0;
         go_parse_int(token, n);
@@ -304,7 +343,8 @@ Node unflatten(const Node& flat) {
       state_len = list ? kListSep.size() : kMapSep.size();
       pos = sep;
     }
-    if (at->value) throw Error(codes::kGeneric, "Error while unflattening \"" + key + "\": Duplicate value");
+    if (at->value)
+      throw Error(codes::kGeneric, "Error while unflattening \"" + key + "\": Duplicate value");
     at->value = &v;
   }
   return convert(root);

@@ -15,7 +15,8 @@ std::uint8_t mul(std::uint8_t a, std::uint8_t b) {
   for (int i = 7; i >= 0; --i) {
     std::uint8_t bit = static_cast<std::uint8_t>(-((b >> i) & 1));
     std::uint8_t carry = static_cast<std::uint8_t>(-(acc >> 7));
-    acc = static_cast<std::uint8_t>((bit & a) ^ ((carry & 0x1B) ^ static_cast<std::uint8_t>(acc << 1)));
+    acc = static_cast<std::uint8_t>((bit & a) ^
+                                    ((carry & 0x1B) ^ static_cast<std::uint8_t>(acc << 1)));
   }
   return acc;
 }
@@ -23,12 +24,15 @@ std::uint8_t mul(std::uint8_t a, std::uint8_t b) {
 // a^254 = a^-1 for a != 0.
 std::uint8_t inv(std::uint8_t a) {
   std::uint8_t r = 1;
-  for (int e = 254, base = a; e > 0; e >>= 1, base = mul(static_cast<std::uint8_t>(base), static_cast<std::uint8_t>(base)))
+  for (int e = 254, base = a; e > 0;
+       e >>= 1, base = mul(static_cast<std::uint8_t>(base), static_cast<std::uint8_t>(base)))
     if (e & 1) r = mul(r, static_cast<std::uint8_t>(base));
   return r;
 }
 
-[[noreturn]] void fail(const std::string& why) { throw Error(codes::kCouldNotRetrieveKey, "Shamir: " + why); }
+[[noreturn]] void fail(const std::string& why) {
+  throw Error(codes::kCouldNotRetrieveKey, "Shamir: " + why);
+}
 
 }  // namespace
 
@@ -38,7 +42,8 @@ std::vector<SecureBytes> split(std::span<const std::uint8_t> secret, int parts, 
   if (threshold < 2) fail("threshold must be at least 2");
   if (secret.empty()) fail("cannot split an empty secret");
   std::vector<SecureBytes> out(static_cast<std::size_t>(parts), SecureBytes(secret.size() + 1));
-  for (int p = 0; p < parts; ++p) out[p].back() = static_cast<std::uint8_t>(p + 1);
+  for (int p = 0; p < parts; ++p)
+    out[p].back() = static_cast<std::uint8_t>(p + 1);
   SecureBytes coeff(static_cast<std::size_t>(threshold));
   for (std::size_t idx = 0; idx < secret.size(); ++idx) {
     coeff[0] = secret[idx];
@@ -46,7 +51,8 @@ std::vector<SecureBytes> split(std::span<const std::uint8_t> secret, int parts, 
     for (int p = 0; p < parts; ++p) {
       auto x = static_cast<std::uint8_t>(p + 1);
       std::uint8_t y = coeff.back();  // Horner's rule
-      for (int c = threshold - 2; c >= 0; --c) y = static_cast<std::uint8_t>(mul(y, x) ^ coeff[c]);
+      for (int c = threshold - 2; c >= 0; --c)
+        y = static_cast<std::uint8_t>(mul(y, x) ^ coeff[c]);
       out[p][idx] = y;
     }
   }

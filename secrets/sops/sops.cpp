@@ -21,7 +21,8 @@ std::vector<PathStep> parse_tree_path(std::string_view arg) {
   std::size_t start = 0;
   while (start <= arg.size()) {
     auto open = arg.find('[', start);
-    std::string_view component = arg.substr(start, open == std::string_view::npos ? std::string_view::npos : open - start);
+    std::string_view component =
+        arg.substr(start, open == std::string_view::npos ? std::string_view::npos : open - start);
     start = open == std::string_view::npos ? arg.size() + 1 : open + 1;
     if (component.empty()) continue;
     auto bad = [&](const std::string& why) {
@@ -35,7 +36,8 @@ std::vector<PathStep> parse_tree_path(std::string_view arg) {
       out.emplace_back(std::string(component.substr(1, component.size() - 2)));
     } else {
       std::int64_t i;
-      if (!go_parse_int(component, i)) bad("strconv.Atoi: parsing \"" + std::string(component) + "\": invalid syntax");
+      if (!go_parse_int(component, i))
+        bad("strconv.Atoi: parsing \"" + std::string(component) + "\": invalid syntax");
       out.emplace_back(static_cast<int>(i));
     }
   }
@@ -50,14 +52,16 @@ Tree decrypt_file(std::string_view encrypted, Format input, KeySource& keys, boo
   return tree;
 }
 
-SecretString emit_plain(const Tree& tree, Format output, const std::vector<PathStep>& extract, const StoreOptions& opts) {
+SecretString emit_plain(const Tree& tree, Format output, const std::vector<PathStep>& extract,
+                        const StoreOptions& opts) {
   auto store = make_store(output, opts);
   if (extract.empty()) return SecretString(store->emit_plain(tree.branches));
   const Node* at = tree.branches.empty() ? nullptr : &tree.branches[0];
   for (const auto& step : extract) {
     if (const auto* key = std::get_if<std::string>(&step)) {
       const Node* next = at && at->kind == Node::Kind::kMap ? at->find(*key) : nullptr;
-      if (next == nullptr) throw Error(codes::kGeneric, "error truncating tree: component ['" + *key + "'] not found");
+      if (next == nullptr)
+        throw Error(codes::kGeneric, "error truncating tree: component ['" + *key + "'] not found");
       at = next;
     } else {
       int idx = std::get<int>(step);
@@ -66,7 +70,8 @@ SecretString emit_plain(const Tree& tree, Format output, const std::vector<PathS
                                          "] is integer, but tree part is not a slice");
       // Comments are items of a list in the tree; sops counts them too.
       if (idx < 0 || static_cast<std::size_t>(idx) >= at->list.size())
-        throw Error(codes::kGeneric, "error truncating tree: component [" + std::to_string(idx) + "] accesses out of bounds");
+        throw Error(codes::kGeneric, "error truncating tree: component [" + std::to_string(idx) +
+                                         "] accesses out of bounds");
       at = &at->list[static_cast<std::size_t>(idx)];
     }
   }
@@ -75,11 +80,13 @@ SecretString emit_plain(const Tree& tree, Format output, const std::vector<PathS
   return SecretString(store->emit_value(*at));
 }
 
-std::string encrypt_file(std::string_view plain, Format format, const CreationRule& rule, const StoreOptions& opts) {
+std::string encrypt_file(std::string_view plain, Format format, const CreationRule& rule,
+                         const StoreOptions& opts) {
   auto store = make_store(format, opts);
   Tree tree;
   tree.branches = store->load_plain(plain);
-  if (has_metadata(*store, tree.branches)) throw Error(codes::kFileAlreadyEncrypted, "File already encrypted");
+  if (has_metadata(*store, tree.branches))
+    throw Error(codes::kFileAlreadyEncrypted, "File already encrypted");
   if (tree.branches.empty()) throw Error(codes::kGeneric, "the file holds no document to encrypt");
   Metadata& md = tree.metadata;
   md.key_groups = rule.key_groups;
@@ -99,7 +106,8 @@ std::string encrypt_file(std::string_view plain, Format format, const CreationRu
   return emit_encrypted(*store, tree);
 }
 
-std::string rotate_file(std::string_view encrypted, Format format, KeySource& keys, const StoreOptions& opts) {
+std::string rotate_file(std::string_view encrypted, Format format, KeySource& keys,
+                        const StoreOptions& opts) {
   auto store = make_store(format, opts);
   Tree tree = load_encrypted(*store, encrypted);
   auto old_key = recover_data_key(tree.metadata, keys);
@@ -111,8 +119,8 @@ std::string rotate_file(std::string_view encrypted, Format format, KeySource& ke
   return emit_encrypted(*store, tree);
 }
 
-std::string update_keys(std::string_view encrypted, Format format, const CreationRule& rule, KeySource& keys,
-                        const StoreOptions& opts) {
+std::string update_keys(std::string_view encrypted, Format format, const CreationRule& rule,
+                        KeySource& keys, const StoreOptions& opts) {
   auto store = make_store(format, opts);
   Tree tree = load_encrypted(*store, encrypted);
   auto key = recover_data_key(tree.metadata, keys);

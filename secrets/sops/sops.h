@@ -32,10 +32,11 @@ std::string encrypt_file(std::string_view plain, Format format, const CreationRu
                          const StoreOptions& opts = {});
 
 /// Re-encrypts with a new data key for the same recipients.
-std::string rotate_file(std::string_view encrypted, Format format, KeySource& keys, const StoreOptions& opts = {});
+std::string rotate_file(std::string_view encrypted, Format format, KeySource& keys,
+                        const StoreOptions& opts = {});
 
 /// Re-wraps the data key for the rule's key groups (the values are not re-encrypted).
-std::string update_keys(std::string_view encrypted, Format format, const CreationRule& rule, KeySource& keys,
-                        const StoreOptions& opts = {});
+std::string update_keys(std::string_view encrypted, Format format, const CreationRule& rule,
+                        KeySource& keys, const StoreOptions& opts = {});
 
 }  // namespace varan::sops

@@ -17,11 +17,16 @@ std::string replace_all(std::string s, std::string_view from, std::string_view t
 
 std::string_view format_name(Format f) {
   switch (f) {
-    case Format::kYaml: return "yaml";
-    case Format::kJson: return "json";
-    case Format::kDotenv: return "dotenv";
-    case Format::kIni: return "ini";
-    case Format::kBinary: return "binary";
+    case Format::kYaml:
+      return "yaml";
+    case Format::kJson:
+      return "json";
+    case Format::kDotenv:
+      return "dotenv";
+    case Format::kIni:
+      return "ini";
+    case Format::kBinary:
+      return "binary";
   }
   return "binary";
 }
@@ -42,11 +47,16 @@ Format format_for_path(std::string_view path) {
 
 std::unique_ptr<Store> make_store(Format f, const StoreOptions& opts) {
   switch (f) {
-    case Format::kYaml: return make_yaml_store(opts.yaml_indent);
-    case Format::kJson: return make_json_store(opts.json_indent);
-    case Format::kDotenv: return make_dotenv_store();
-    case Format::kIni: return make_ini_store();
-    case Format::kBinary: return make_binary_store(opts.json_indent);
+    case Format::kYaml:
+      return make_yaml_store(opts.yaml_indent);
+    case Format::kJson:
+      return make_json_store(opts.json_indent);
+    case Format::kDotenv:
+      return make_dotenv_store();
+    case Format::kIni:
+      return make_ini_store();
+    case Format::kBinary:
+      return make_binary_store(opts.json_indent);
   }
   return make_binary_store(opts.json_indent);
 }
@@ -55,7 +65,8 @@ bool has_metadata(const Store& store, const Branches& b) {
   if (b.empty()) return false;
   for (const auto& [k, v] : b[0].map) {
     if (k.is_comment()) continue;
-    if (store.layout() == Store::Layout::kFlattenFull ? k.str.starts_with(kPrefix) : k.str == kMetadataKey)
+    if (store.layout() == Store::Layout::kFlattenFull ? k.str.starts_with(kPrefix)
+                                                      : k.str == kMetadataKey)
       return true;
   }
   return false;
@@ -94,7 +105,8 @@ Tree load_encrypted(const Store& store, std::string_view in) {
         if (!it->first.is_comment() && it->first.str == kMetadataKey) {
           if (d == 0) {
             if (found) throw Error(codes::kGeneric, "Found duplicate sops entry");
-            if (it->second.kind != Node::Kind::kMap) throw Error(codes::kGeneric, "Found sops entry that is not a mapping");
+            if (it->second.kind != Node::Kind::kMap)
+              throw Error(codes::kGeneric, "Found sops entry that is not a mapping");
             meta = std::move(it->second);
             found = true;
           }
@@ -128,9 +140,11 @@ std::string emit_encrypted(const Store& store, const Tree& tree) {
   if (s->layout() == Store::Layout::kNested) {
     extra.emplace_back(Node::string(std::string(kMetadataKey)), std::move(meta));
   } else {
-    Node flat = flatten(meta, s->layout() == Store::Layout::kFlattenFull ? std::string(kPrefix) : "");
+    Node flat =
+        flatten(meta, s->layout() == Store::Layout::kFlattenFull ? std::string(kPrefix) : "");
     for (auto& [k, v] : flat.map) {
-      if (s->escape_metadata_newlines() && v.kind == Node::Kind::kString) v.str = replace_all(v.str, "\n", "\\n");
+      if (s->escape_metadata_newlines() && v.kind == Node::Kind::kString)
+        v.str = replace_all(v.str, "\n", "\\n");
       extra.emplace_back(std::move(k), std::move(v));
     }
     if (s->layout() == Store::Layout::kFlattenBelowTop) {
@@ -144,10 +158,14 @@ std::string emit_encrypted(const Store& store, const Tree& tree) {
   for (auto& doc : out) {
     for (const auto& [k, v] : doc.map) {
       if (k.is_comment()) continue;
-      if (s->layout() == Store::Layout::kFlattenFull ? k.str.starts_with(kPrefix) : k.str == kMetadataKey)
-        throw Error(codes::kGeneric, "Found key \"" + k.str + "\" in encrypted data, which is reserved for SOPS metadata");
+      if (s->layout() == Store::Layout::kFlattenFull ? k.str.starts_with(kPrefix)
+                                                     : k.str == kMetadataKey)
+        throw Error(
+            codes::kGeneric,
+            "Found key \"" + k.str + "\" in encrypted data, which is reserved for SOPS metadata");
     }
-    for (const auto& item : extra) doc.map.push_back(item);
+    for (const auto& item : extra)
+      doc.map.push_back(item);
   }
   return s->emit_plain(out);
 }

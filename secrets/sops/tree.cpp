@@ -19,15 +19,22 @@ Node* Node::find(std::string_view key) {
 bool operator==(const Node& a, const Node& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case Node::Kind::kNull: return true;
+    case Node::Kind::kNull:
+      return true;
     case Node::Kind::kString:
     case Node::Kind::kBytes:
-    case Node::Kind::kComment: return a.str == b.str;
-    case Node::Kind::kInt: return a.i == b.i;
-    case Node::Kind::kFloat: return a.f == b.f || (std::isnan(a.f) && std::isnan(b.f));
-    case Node::Kind::kBool: return a.b == b.b;
-    case Node::Kind::kMap: return a.map == b.map;
-    case Node::Kind::kList: return a.list == b.list;
+    case Node::Kind::kComment:
+      return a.str == b.str;
+    case Node::Kind::kInt:
+      return a.i == b.i;
+    case Node::Kind::kFloat:
+      return a.f == b.f || (std::isnan(a.f) && std::isnan(b.f));
+    case Node::Kind::kBool:
+      return a.b == b.b;
+    case Node::Kind::kMap:
+      return a.map == b.map;
+    case Node::Kind::kList:
+      return a.list == b.list;
   }
   return false;
 }
@@ -45,7 +52,8 @@ void shortest_digits(double v, std::string& digits, int& point) {
   for (char c : s.substr(0, e))
     if (c != '.') digits += c;
   point = std::atoi(std::string(s.substr(e + 1)).c_str()) + 1;
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  while (digits.size() > 1 && digits.back() == '0')
+    digits.pop_back();
 }
 
 std::string format_e(const std::string& digits, int point, bool negative, char e) {
@@ -96,9 +104,11 @@ std::string go_format_float(double v, char fmt) {
   int point;
   shortest_digits(v, digits, point);
   switch (fmt) {
-    case 'f': return format_f(digits, point, negative);
+    case 'f':
+      return format_f(digits, point, negative);
     case 'e':
-    case 'E': return format_e(digits, point, negative, fmt);
+    case 'E':
+      return format_e(digits, point, negative, fmt);
     default: {
       // 'g' / 'G' at the shortest precision: Go switches to %e when the decimal exponent
       // is below -4 or at least 6 (so 1234567.0 is "1.234567e+06").
@@ -113,7 +123,8 @@ bool go_parse_float(std::string_view s, double& out) {
   if (s.empty()) return false;
   std::string t(s);
   std::string lower;
-  for (char c : t) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : t)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string_view body = lower;
   bool neg = false;
   if (!body.empty() && (body[0] == '+' || body[0] == '-')) {
@@ -130,7 +141,9 @@ bool go_parse_float(std::string_view s, double& out) {
   }
   // Underscores are allowed only between digits in Go; sops files never have them.
   for (char c : body)
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == '+' || c == '-')) return false;
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == '+' ||
+          c == '-'))
+      return false;
   const char* begin = t.data() + (t[0] == '+' ? 1 : 0);
   auto res = std::from_chars(begin, t.data() + t.size(), out);
   if (res.ec == std::errc::result_out_of_range) {
@@ -162,10 +175,14 @@ std::string value_to_string(const Node& v) {
       }
       return s;
     }
-    case Node::Kind::kBool: return v.b ? "true" : "false";
-    case Node::Kind::kInt: return std::to_string(v.i);
-    case Node::Kind::kNull: return "<nil>";
-    default: return v.str;
+    case Node::Kind::kBool:
+      return v.b ? "true" : "false";
+    case Node::Kind::kInt:
+      return std::to_string(v.i);
+    case Node::Kind::kNull:
+      return "<nil>";
+    default:
+      return v.str;
   }
 }
 
@@ -173,11 +190,16 @@ std::string to_bytes(const Node& v) {
   switch (v.kind) {
     case Node::Kind::kString:
     case Node::Kind::kBytes:
-    case Node::Kind::kComment: return v.str;
-    case Node::Kind::kInt: return std::to_string(v.i);
-    case Node::Kind::kFloat: return go_format_float(v.f, 'f');
-    case Node::Kind::kBool: return v.b ? "True" : "False";
-    default: throw Error(codes::kGeneric, "could not convert a complex or null value to bytes");
+    case Node::Kind::kComment:
+      return v.str;
+    case Node::Kind::kInt:
+      return std::to_string(v.i);
+    case Node::Kind::kFloat:
+      return go_format_float(v.f, 'f');
+    case Node::Kind::kBool:
+      return v.b ? "True" : "False";
+    default:
+      throw Error(codes::kGeneric, "could not convert a complex or null value to bytes");
   }
 }
 

@@ -47,7 +47,7 @@ struct Node {
   std::int64_t i = 0;
   double f = 0;
   bool b = false;
-  bool inline_comment = false;  // kComment: written after a value on the same line
+  bool inline_comment = false;             // kComment: written after a value on the same line
   std::vector<std::pair<Node, Node>> map;  // key is a kString or a kComment (then value is null)
   std::vector<Node> list;                  // may hold kComment items
 
@@ -105,7 +105,9 @@ struct Node {
   /// The value under a string key of a mapping, or nullptr.
   const Node* find(std::string_view key) const;
   Node* find(std::string_view key);
-  void add(std::string key, Node value) { map.emplace_back(Node::string(std::move(key)), std::move(value)); }
+  void add(std::string key, Node value) {
+    map.emplace_back(Node::string(std::move(key)), std::move(value));
+  }
 };
 
 /// A file is one or more documents (YAML can hold several); each is a mapping.

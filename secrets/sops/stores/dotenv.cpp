@@ -18,7 +18,8 @@ class DotenvStore final : public Store {
     std::size_t start = 0, line_no = 0;
     while (start <= in.size()) {
       auto nl = in.find('\n', start);
-      std::string_view line = in.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+      std::string_view line =
+          in.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
       ++line_no;
       start = nl == std::string_view::npos ? in.size() + 1 : nl + 1;
       if (line.empty()) continue;
@@ -29,9 +30,11 @@ class DotenvStore final : public Store {
       auto eq = line.find('=');
       // The line itself may be a secret: the message names its number only.
       if (eq == std::string_view::npos)
-        throw Error(codes::kGeneric, "invalid dotenv input at line " + std::to_string(line_no) + ": expected KEY=value");
+        throw Error(codes::kGeneric, "invalid dotenv input at line " + std::to_string(line_no) +
+                                         ": expected KEY=value");
       std::string value(line.substr(eq + 1));
-      for (std::size_t p = 0; (p = value.find("\\n", p)) != std::string::npos; ++p) value.replace(p, 2, "\n");
+      for (std::size_t p = 0; (p = value.find("\\n", p)) != std::string::npos; ++p)
+        value.replace(p, 2, "\n");
       doc.add(std::string(line.substr(0, eq)), Node::string(std::move(value)));
     }
     return {std::move(doc)};
@@ -42,14 +45,16 @@ class DotenvStore final : public Store {
     if (b.empty()) return out;
     for (const auto& [k, v] : b[0].map) {
       if (v.is_complex())
-        throw Error(codes::kErrorDumpingTree, "cannot use complex value in dotenv file; offending key " + k.str);
+        throw Error(codes::kErrorDumpingTree,
+                    "cannot use complex value in dotenv file; offending key " + k.str);
       if (k.is_comment()) {
         out += "#" + k.str + "\n";
         continue;
       }
       std::string value;
       if (v.kind == Node::Kind::kString) {
-        for (char c : v.str) value += c == '\n' ? std::string("\\n") : std::string(1, c);
+        for (char c : v.str)
+          value += c == '\n' ? std::string("\\n") : std::string(1, c);
       } else {
         value = value_to_string(v);
       }
@@ -60,7 +65,8 @@ class DotenvStore final : public Store {
   }
 
   std::string emit_value(const Node& v) const override {
-    if (v.kind != Node::Kind::kString) throw Error(codes::kErrorDumpingTree, "the dotenv store only supports emitting strings");
+    if (v.kind != Node::Kind::kString)
+      throw Error(codes::kErrorDumpingTree, "the dotenv store only supports emitting strings");
     return v.str;
   }
 };

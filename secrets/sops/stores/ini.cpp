@@ -14,23 +14,28 @@ constexpr std::string_view kDefault = "DEFAULT";
 
 std::string trim(std::string_view s) {
   std::size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
+    ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
+    --e;
   return std::string(s.substr(b, e - b));
 }
 
 std::string strip_comment_char(const std::string& c) {
   std::size_t i = 0;
   if (!c.empty() && c[0] == ';') {
-    while (i < c.size() && (c[i] == ';' || c[i] == ' ')) ++i;
+    while (i < c.size() && (c[i] == ';' || c[i] == ' '))
+      ++i;
   } else if (!c.empty() && c[0] == '#') {
-    while (i < c.size() && (c[i] == '#' || c[i] == ' ')) ++i;
+    while (i < c.size() && (c[i] == '#' || c[i] == ' '))
+      ++i;
   }
   return c.substr(i);
 }
 
 [[noreturn]] void fail(std::size_t line, const std::string& why) {
-  throw Error(codes::kGeneric, "Could not unmarshal input data: INI line " + std::to_string(line) + ": " + why);
+  throw Error(codes::kGeneric,
+              "Could not unmarshal input data: INI line " + std::to_string(line) + ": " + why);
 }
 
 class IniStore final : public Store {
@@ -43,7 +48,8 @@ class IniStore final : public Store {
     std::vector<std::string_view> lines;
     for (std::size_t start = 0; start <= in.size();) {
       auto nl = in.find('\n', start);
-      std::string_view l = in.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+      std::string_view l =
+          in.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
       if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
       lines.push_back(l);
       if (nl == std::string_view::npos) break;
@@ -66,7 +72,8 @@ class IniStore final : public Store {
         if (close == std::string::npos) fail(i + 1, "unclosed section header");
         std::string name = trim(std::string_view(line).substr(1, close - 1));
         Node sec = Node::mapping();
-        if (!comments.empty()) sec.map.emplace_back(Node::comment(strip_comment_char(comments)), Node());
+        if (!comments.empty())
+          sec.map.emplace_back(Node::comment(strip_comment_char(comments)), Node());
         comments.clear();
         doc.add(std::move(name), std::move(sec));
         section = &doc.map.back().second;
@@ -87,7 +94,8 @@ class IniStore final : public Store {
       }
       if (rest_at == std::string::npos) fail(i + 1, "key-value delimiter not found");
       std::string value_comment;
-      std::string value = read_value(std::string_view(line).substr(rest_at + 1), lines, i, value_comment);
+      std::string value =
+          read_value(std::string_view(line).substr(rest_at + 1), lines, i, value_comment);
       if (!value_comment.empty()) {
         if (!comments.empty()) comments += '\n';
         comments += value_comment;
@@ -100,7 +108,8 @@ class IniStore final : public Store {
       } else {
         section->add(key, Node::string(std::move(value)));
       }
-      if (!comments.empty()) section->map.emplace_back(Node::comment(strip_comment_char(comments)), Node());
+      if (!comments.empty())
+        section->map.emplace_back(Node::comment(strip_comment_char(comments)), Node());
       comments.clear();
     }
     if (doc.map.front().second.map.empty()) doc.map.erase(doc.map.begin());
@@ -116,7 +125,8 @@ class IniStore final : public Store {
     for (std::size_t s = 0; s < sections.size(); ++s) {
       const auto& [name, body] = *sections[s];
       if (body.kind != Node::Kind::kMap)
-        throw Error(codes::kErrorDumpingTree, "Error encoding section: Section values should always be TreeBranches");
+        throw Error(codes::kErrorDumpingTree,
+                    "Error encoding section: Section values should always be TreeBranches");
       std::size_t first = 0;
       if (!body.map.empty() && body.map[0].first.is_comment()) {
         comment_lines(out, body.map[0].first.str, false);
@@ -131,18 +141,22 @@ class IniStore final : public Store {
           if (!keys.empty()) key_comments.back() = k.str;
           continue;
         }
-        if (v.is_complex()) throw Error(codes::kErrorDumpingTree, "cannot use complex value in INI file; offending key " + k.str);
+        if (v.is_complex())
+          throw Error(codes::kErrorDumpingTree,
+                      "cannot use complex value in INI file; offending key " + k.str);
         keys.emplace_back(quote_key(k.str), &v);
         key_comments.emplace_back();
       }
       if (!header && keys.empty()) continue;
       if (header) out += "[" + name.str + "]\n";
       std::size_t align = 0;
-      for (const auto& [k, v] : keys) align = std::max(align, k.size());
+      for (const auto& [k, v] : keys)
+        align = std::max(align, k.size());
       for (std::size_t i = 0; i < keys.size(); ++i) {
         if (!key_comments[i].empty()) comment_lines(out, key_comments[i], true);
         std::string value = quote_value(value_to_string(*keys[i].second));
-        out += keys[i].first + std::string(align - keys[i].first.size(), ' ') + " = " + value + "\n";
+        out +=
+            keys[i].first + std::string(align - keys[i].first.size(), ' ') + " = " + value + "\n";
         wipe(value);
       }
       if (s + 1 < sections.size()) out += "\n";
@@ -156,8 +170,8 @@ class IniStore final : public Store {
   }
 
  private:
-  static std::string read_value(std::string_view in, const std::vector<std::string_view>& lines, std::size_t& i,
-                                std::string& comment) {
+  static std::string read_value(std::string_view in, const std::vector<std::string_view>& lines,
+                                std::size_t& i, std::string& comment) {
     std::string line = trim(in);
     if (line.empty()) return "";
     std::string quote;
@@ -182,7 +196,8 @@ class IniStore final : public Store {
         }
         value += next;
       }
-      throw Error(codes::kGeneric, "Could not unmarshal input data: INI: unclosed " + quote + " value");
+      throw Error(codes::kGeneric,
+                  "Could not unmarshal input data: INI: unclosed " + quote + " value");
     }
     // Continuation lines end with a backslash.
     while (!line.empty() && line.back() == '\\' && i + 1 < lines.size()) {
@@ -194,7 +209,8 @@ class IniStore final : public Store {
       comment = line.substr(c);
       line = trim(std::string_view(line).substr(0, c));
     }
-    if (line.size() >= 2 && ((line.front() == '"' && line.back() == '"') || (line.front() == '\'' && line.back() == '\'')))
+    if (line.size() >= 2 && ((line.front() == '"' && line.back() == '"') ||
+                             (line.front() == '\'' && line.back() == '\'')))
       line = line.substr(1, line.size() - 2);
     return line;
   }
@@ -216,7 +232,8 @@ class IniStore final : public Store {
     std::size_t start = 0;
     for (;;) {
       auto nl = comment.find('\n', start);
-      std::string line = comment.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+      std::string line =
+          comment.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
       if (line.empty() || (line[0] != '#' && line[0] != ';')) {
         out += "; " + (trim_plain ? trim(line) : line) + "\n";
       } else {

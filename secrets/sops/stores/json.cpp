@@ -23,7 +23,8 @@ class Builder final : public nlohmann::json_sax<nlohmann::json> {
   bool number_integer(number_integer_t v) override { return put(Node::integer(v)); }
   bool number_unsigned(number_unsigned_t v) override {
     // Go: an integer beyond int64 becomes a float64.
-    if (v > static_cast<number_unsigned_t>(INT64_MAX)) return put(Node::floating(static_cast<double>(v)));
+    if (v > static_cast<number_unsigned_t>(INT64_MAX))
+      return put(Node::floating(static_cast<double>(v)));
     return put(Node::integer(static_cast<std::int64_t>(v)));
   }
   bool number_float(number_float_t v, const string_t&) override { return put(Node::floating(v)); }
@@ -43,7 +44,8 @@ class Builder final : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   bool end_array() override { return close(); }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) override {
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
     error = ex.what();
     return false;
   }
@@ -77,7 +79,8 @@ void append_utf8(std::string& out, std::string_view s, std::size_t& i) {
   auto c = static_cast<unsigned char>(s[i]);
   std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
   bool ok = n > 0 && i + n <= s.size();
-  for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
+  for (std::size_t k = 1; ok && k < n; ++k)
+    ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
   if (!ok) {
     out += "\\ufffd";
     ++i;
@@ -95,7 +98,8 @@ void append_utf8(std::string& out, std::string_view s, std::size_t& i) {
 }
 
 std::string number(double f) {
-  if (std::isnan(f) || std::isinf(f)) throw Error(codes::kErrorDumpingTree, "json: unsupported value: " + go_format_float(f, 'g'));
+  if (std::isnan(f) || std::isinf(f))
+    throw Error(codes::kErrorDumpingTree, "json: unsupported value: " + go_format_float(f, 'g'));
   double a = std::fabs(f);
   char fmt = (a != 0 && (a < 1e-6 || a >= 1e21)) ? 'e' : 'f';
   std::string s = go_format_float(f, fmt);
@@ -109,16 +113,19 @@ std::string number(double f) {
 
 class JsonStore : public Store {
  public:
-  explicit JsonStore(int indent) : indent_(indent < 0 ? "\t" : std::string(static_cast<std::size_t>(indent), ' ')) {}
+  explicit JsonStore(int indent)
+      : indent_(indent < 0 ? "\t" : std::string(static_cast<std::size_t>(indent), ' ')) {}
   Format format() const override { return Format::kJson; }
 
   Branches load_plain(std::string_view in) const override {
     Builder b;
-    bool ok = nlohmann::json::sax_parse(in.begin(), in.end(), &b, nlohmann::json::input_format_t::json, true);
+    bool ok = nlohmann::json::sax_parse(in.begin(), in.end(), &b,
+                                        nlohmann::json::input_format_t::json, true);
     if (!ok) throw Error(codes::kGeneric, "Could not unmarshal input data: " + b.error);
     if (b.root.kind != Node::Kind::kMap)
       throw Error(codes::kGeneric,
-                  "SOPS only supports JSON files with a top-level object (starting with '{'); to encrypt this file, "
+                  "SOPS only supports JSON files with a top-level object (starting with '{'); to "
+                  "encrypt this file, "
                   "wrap it in an object, e.g. {\"data\": [...]}");
     return {std::move(b.root)};
   }
@@ -139,18 +146,29 @@ class JsonStore : public Store {
  private:
   void newline(std::string& out, int depth) const {
     out += '\n';
-    for (int i = 0; i < depth; ++i) out += indent_;
+    for (int i = 0; i < depth; ++i)
+      out += indent_;
   }
 
   void write(std::string& out, const Node& v, int depth) const {
     switch (v.kind) {
-      case Node::Kind::kNull: out += "null"; return;
-      case Node::Kind::kBool: out += v.b ? "true" : "false"; return;
-      case Node::Kind::kInt: out += std::to_string(v.i); return;
-      case Node::Kind::kFloat: out += number(v.f); return;
+      case Node::Kind::kNull:
+        out += "null";
+        return;
+      case Node::Kind::kBool:
+        out += v.b ? "true" : "false";
+        return;
+      case Node::Kind::kInt:
+        out += std::to_string(v.i);
+        return;
+      case Node::Kind::kFloat:
+        out += number(v.f);
+        return;
       case Node::Kind::kString:
       case Node::Kind::kBytes:
-      case Node::Kind::kComment: out += go_json_string(v.str); return;
+      case Node::Kind::kComment:
+        out += go_json_string(v.str);
+        return;
       case Node::Kind::kMap: {
         bool first = true;
         out += '{';
@@ -196,18 +214,23 @@ class BinaryStore final : public JsonStore {
     return {std::move(doc)};
   }
   std::string emit_plain(const Branches& b) const override {
-    if (b.size() != 1) throw Error(codes::kErrorDumpingTree, "error emitting binary store: there must be exactly one tree branch");
+    if (b.size() != 1)
+      throw Error(codes::kErrorDumpingTree,
+                  "error emitting binary store: there must be exactly one tree branch");
     const Node* data = b[0].find("data");
     if (data == nullptr)
       throw Error(codes::kErrorDumpingTree,
-                  "error emitting binary store: no binary data found in tree; this is likely not an encrypted binary "
+                  "error emitting binary store: no binary data found in tree; this is likely not "
+                  "an encrypted binary "
                   "file; use --output-type to select the correct output type");
     if (data->kind != Node::Kind::kString)
-      throw Error(codes::kErrorDumpingTree, "error emitting binary store: 'data' key in tree does not have a string value");
+      throw Error(codes::kErrorDumpingTree,
+                  "error emitting binary store: 'data' key in tree does not have a string value");
     return data->str;
   }
   std::string emit_value(const Node&) const override {
-    throw Error(codes::kErrorDumpingTree, "Binary files are not structured and extracting a single value is not possible");
+    throw Error(codes::kErrorDumpingTree,
+                "Binary files are not structured and extracting a single value is not possible");
   }
 };
 
@@ -224,13 +247,27 @@ std::string go_json_string(std::string_view s) {
     }
     ++i;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       case '<':
       case '>':
       case '&':
@@ -252,6 +289,8 @@ std::string go_json_string(std::string_view s) {
 }
 
 std::unique_ptr<Store> make_json_store(int indent) { return std::make_unique<JsonStore>(indent); }
-std::unique_ptr<Store> make_binary_store(int json_indent) { return std::make_unique<BinaryStore>(json_indent); }
+std::unique_ptr<Store> make_binary_store(int json_indent) {
+  return std::make_unique<BinaryStore>(json_indent);
+}
 
 }  // namespace varan::sops

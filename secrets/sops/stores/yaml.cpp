@@ -49,13 +49,14 @@ struct Comment {
 std::vector<Event> read_events(std::string_view in) {
   yaml_parser_t parser;
   yaml_parser_initialize(&parser);
-  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(in.data()), in.size());
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(in.data()),
+                               in.size());
   std::vector<Event> events;
   for (;;) {
     yaml_event_t ev;
     if (!yaml_parser_parse(&parser, &ev)) {
-      std::string msg = std::string(parser.problem ? parser.problem : "syntax error") + " at line " +
-                        std::to_string(parser.problem_mark.line + 1) + " column " +
+      std::string msg = std::string(parser.problem ? parser.problem : "syntax error") +
+                        " at line " + std::to_string(parser.problem_mark.line + 1) + " column " +
                         std::to_string(parser.problem_mark.column + 1);
       if (parser.context) msg += " (" + std::string(parser.context) + ")";
       yaml_parser_delete(&parser);
@@ -65,7 +66,9 @@ std::vector<Event> read_events(std::string_view in) {
     e.type = ev.type;
     e.start = {ev.start_mark.line, ev.start_mark.column};
     e.end = {ev.end_mark.line, ev.end_mark.column};
-    auto str = [](const yaml_char_t* s) { return s ? std::string(reinterpret_cast<const char*>(s)) : std::string(); };
+    auto str = [](const yaml_char_t* s) {
+      return s ? std::string(reinterpret_cast<const char*>(s)) : std::string();
+    };
     switch (ev.type) {
       case YAML_SCALAR_EVENT:
         e.anchor = str(ev.data.scalar.anchor);
@@ -82,8 +85,11 @@ std::vector<Event> read_events(std::string_view in) {
         e.anchor = str(ev.data.mapping_start.anchor);
         e.tag = str(ev.data.mapping_start.tag);
         break;
-      case YAML_ALIAS_EVENT: e.anchor = str(ev.data.alias.anchor); break;
-      default: break;
+      case YAML_ALIAS_EVENT:
+        e.anchor = str(ev.data.alias.anchor);
+        break;
+      default:
+        break;
     }
     bool done = ev.type == YAML_STREAM_END_EVENT;
     yaml_event_delete(&ev);
@@ -99,7 +105,8 @@ std::vector<Event> read_events(std::string_view in) {
 std::vector<Comment> find_comments(std::string_view in, const std::vector<Event>& events) {
   std::vector<std::pair<Pos, Pos>> tokens;  // ranges that can contain '#' as content
   for (const auto& e : events)
-    if (e.type == YAML_SCALAR_EVENT || e.type == YAML_ALIAS_EVENT) tokens.emplace_back(e.start, e.end);
+    if (e.type == YAML_SCALAR_EVENT || e.type == YAML_ALIAS_EVENT)
+      tokens.emplace_back(e.start, e.end);
   std::sort(tokens.begin(), tokens.end());
   std::vector<Comment> out;
   std::size_t t = 0;
@@ -116,11 +123,13 @@ std::vector<Comment> find_comments(std::string_view in, const std::vector<Event>
       prev_blank = true;
       continue;
     }
-    while (t < tokens.size() && tokens[t].second <= p) ++t;
+    while (t < tokens.size() && tokens[t].second <= p)
+      ++t;
     bool in_token = t < tokens.size() && tokens[t].first <= p && p < tokens[t].second;
     if (c == '#' && prev_blank && !in_token) {
       auto nl = in.find_first_of("\r\n", i);
-      std::string text(in.substr(i + 1, nl == std::string_view::npos ? std::string_view::npos : nl - i - 1));
+      std::string text(
+          in.substr(i + 1, nl == std::string_view::npos ? std::string_view::npos : nl - i - 1));
       out.push_back({p, std::move(text), content_before});
       i = nl == std::string_view::npos ? in.size() : nl;
       continue;
@@ -139,9 +148,9 @@ std::vector<Comment> find_comments(std::string_view in, const std::vector<Event>
 bool all_digits(std::string_view s, int base) {
   if (s.empty()) return false;
   for (char c : s) {
-    int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+    int d = std::isdigit(static_cast<unsigned char>(c))    ? c - '0'
             : std::isxdigit(static_cast<unsigned char>(c)) ? std::tolower(c) - 'a' + 10
-                                                             : 99;
+                                                           : 99;
     if (d >= base) return false;
   }
   return true;
@@ -158,14 +167,19 @@ bool parse_go_int(std::string s, std::int64_t& out, bool& overflow) {
     v.remove_prefix(1);
   }
   int base = 10;
-  if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) base = 16, v.remove_prefix(2);
-  else if (v.size() > 2 && v[0] == '0' && (v[1] == 'o' || v[1] == 'O')) base = 8, v.remove_prefix(2);
-  else if (v.size() > 2 && v[0] == '0' && (v[1] == 'b' || v[1] == 'B')) base = 2, v.remove_prefix(2);
-  else if (v.size() > 1 && v[0] == '0') base = 8, v.remove_prefix(1);
+  if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))
+    base = 16, v.remove_prefix(2);
+  else if (v.size() > 2 && v[0] == '0' && (v[1] == 'o' || v[1] == 'O'))
+    base = 8, v.remove_prefix(2);
+  else if (v.size() > 2 && v[0] == '0' && (v[1] == 'b' || v[1] == 'B'))
+    base = 2, v.remove_prefix(2);
+  else if (v.size() > 1 && v[0] == '0')
+    base = 8, v.remove_prefix(1);
   if (!all_digits(v, base)) return false;
   std::uint64_t acc = 0;
   for (char c : v) {
-    auto d = static_cast<std::uint64_t>(std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10);
+    auto d = static_cast<std::uint64_t>(
+        std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10);
     if (acc > (UINT64_MAX - d) / static_cast<std::uint64_t>(base)) {
       overflow = true;
       return false;
@@ -187,7 +201,8 @@ bool yaml_style_float(std::string_view s) {
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
   auto digits = [&]() {
     std::size_t b = i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
+      ++i;
     return i - b;
   };
   if (i < s.size() && s[i] == '.') {
@@ -215,18 +230,24 @@ bool looks_like_timestamp(std::string_view s) {
 
 Node resolve_plain(const std::string& s) {
   static const std::map<std::string, int> kSpecial = {
-      {"true", 1}, {"True", 1}, {"TRUE", 1}, {"false", 0}, {"False", 0}, {"FALSE", 0},
-      {"", 2},     {"~", 2},    {"null", 2}, {"Null", 2},  {"NULL", 2},  {".nan", 3},
-      {".NaN", 3}, {".NAN", 3}, {".inf", 4}, {".Inf", 4},  {".INF", 4},  {"+.inf", 4},
+      {"true", 1},  {"True", 1},  {"TRUE", 1},  {"false", 0}, {"False", 0}, {"FALSE", 0},
+      {"", 2},      {"~", 2},     {"null", 2},  {"Null", 2},  {"NULL", 2},  {".nan", 3},
+      {".NaN", 3},  {".NAN", 3},  {".inf", 4},  {".Inf", 4},  {".INF", 4},  {"+.inf", 4},
       {"+.Inf", 4}, {"+.INF", 4}, {"-.inf", 5}, {"-.Inf", 5}, {"-.INF", 5}};
   if (auto it = kSpecial.find(s); it != kSpecial.end()) {
     switch (it->second) {
-      case 0: return Node::boolean(false);
-      case 1: return Node::boolean(true);
-      case 2: return Node();
-      case 3: return Node::floating(std::nan(""));
-      case 4: return Node::floating(HUGE_VAL);
-      default: return Node::floating(-HUGE_VAL);
+      case 0:
+        return Node::boolean(false);
+      case 1:
+        return Node::boolean(true);
+      case 2:
+        return Node();
+      case 3:
+        return Node::floating(std::nan(""));
+      case 4:
+        return Node::floating(HUGE_VAL);
+      default:
+        return Node::floating(-HUGE_VAL);
     }
   }
   char h = s[0];
@@ -244,7 +265,9 @@ Node resolve_plain(const std::string& s) {
       double f;
       if (go_parse_float(plain, f)) return Node::floating(f);
     }
-    if (overflow) throw Error(codes::kGeneric, "Error unmarshaling input YAML: integer " + s + " does not fit in 64 bits");
+    if (overflow)
+      throw Error(codes::kGeneric,
+                  "Error unmarshaling input YAML: integer " + s + " does not fit in 64 bits");
   }
   return Node::string(s);
 }
@@ -270,7 +293,8 @@ class Builder {
       } else if (ev_[i].type == YAML_SEQUENCE_START_EVENT) {
         fail("YAML documents that are sequences are not supported");
       } else if (ev_[i].type == YAML_SCALAR_EVENT) {
-        if (!(ev_[i].style == YAML_PLAIN_SCALAR_STYLE && resolve_plain(ev_[i].value).kind == Node::Kind::kNull))
+        if (!(ev_[i].style == YAML_PLAIN_SCALAR_STYLE &&
+              resolve_plain(ev_[i].value).kind == Node::Kind::kNull))
           fail("YAML documents that are values are not supported");
         ++i;
       } else {
@@ -315,7 +339,9 @@ class Builder {
     switch (e.type) {
       case YAML_ALIAS_EVENT: {
         auto it = anchors_.find(e.anchor);
-        if (it == anchors_.end()) fail("unknown anchor '" + e.anchor + "' referenced at line " + std::to_string(e.start.line + 1));
+        if (it == anchors_.end())
+          fail("unknown anchor '" + e.anchor + "' referenced at line " +
+               std::to_string(e.start.line + 1));
         nodes_ += count(it->second);
         if (nodes_ > kMaxNodes) fail("too many nodes (alias expansion?)");
         ++i;
@@ -332,10 +358,12 @@ class Builder {
         while (ev_[i].type != YAML_MAPPING_END_EVENT) {
           attach(out, ev_[i].start, col, true);
           if (ev_[i].type != YAML_SCALAR_EVENT)
-            fail("mapping keys that are not strings are not supported (line " + std::to_string(ev_[i].start.line + 1) + ")");
+            fail("mapping keys that are not strings are not supported (line " +
+                 std::to_string(ev_[i].start.line + 1) + ")");
           Node key = scalar(ev_[i]);
           if (key.kind != Node::Kind::kString)
-            fail("mapping key at line " + std::to_string(ev_[i].start.line + 1) + " is not a string; sops supports string keys only");
+            fail("mapping key at line " + std::to_string(ev_[i].start.line + 1) +
+                 " is not a string; sops supports string keys only");
           if (!ev_[i].anchor.empty()) anchors_[ev_[i].anchor] = key;
           ++i;
           Node value = build(i, depth + 1);
@@ -357,7 +385,8 @@ class Builder {
         ++i;
         break;
       }
-      default: fail("unexpected event in document");
+      default:
+        fail("unexpected event in document");
     }
     if (!e.anchor.empty()) anchors_[e.anchor] = out;
     return out;
@@ -365,8 +394,10 @@ class Builder {
 
   static std::size_t count(const Node& n) {
     std::size_t c = 1;
-    for (const auto& [k, v] : n.map) c += count(v);
-    for (const auto& v : n.list) c += count(v);
+    for (const auto& [k, v] : n.map)
+      c += count(v);
+    for (const auto& v : n.list)
+      c += count(v);
     return c;
   }
 
@@ -393,11 +424,16 @@ class Builder {
     }
     if (tag == "!!bool" || tag == "!!int" || tag == "!!float" || tag == "!!timestamp") {
       Node n = resolve_plain(e.value);
-      bool ok = (tag == "!!bool" && n.kind == Node::Kind::kBool) || (tag == "!!int" && n.kind == Node::Kind::kInt) ||
-                (tag == "!!float" && (n.kind == Node::Kind::kFloat || n.kind == Node::Kind::kInt)) ||
-                tag == "!!timestamp";
-      if (!ok) fail("cannot decode `" + e.value + "` as a " + tag + " (line " + std::to_string(e.start.line + 1) + ")");
-      if (tag == "!!float" && n.kind == Node::Kind::kInt) return Node::floating(static_cast<double>(n.i));
+      bool ok =
+          (tag == "!!bool" && n.kind == Node::Kind::kBool) ||
+          (tag == "!!int" && n.kind == Node::Kind::kInt) ||
+          (tag == "!!float" && (n.kind == Node::Kind::kFloat || n.kind == Node::Kind::kInt)) ||
+          tag == "!!timestamp";
+      if (!ok)
+        fail("cannot decode `" + e.value + "` as a " + tag + " (line " +
+             std::to_string(e.start.line + 1) + ")");
+      if (tag == "!!float" && n.kind == Node::Kind::kInt)
+        return Node::floating(static_cast<double>(n.i));
       if (tag == "!!timestamp") return Node::string(e.value);
       return n;
     }
@@ -417,10 +453,13 @@ struct Analysis {
   bool block_plain = true, single = true, block = true, multiline = false;
 };
 
-bool is_break(std::uint32_t c) { return c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029; }
+bool is_break(std::uint32_t c) {
+  return c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
 bool is_printable(std::uint32_t c) {
-  return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0x7E) || c == 0x85 || (c >= 0xA0 && c <= 0xD7FF) ||
-         (c >= 0xE000 && c <= 0xFFFD && c != 0xFEFF) || (c >= 0x10000 && c <= 0x10FFFF);
+  return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0x7E) || c == 0x85 ||
+         (c >= 0xA0 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD && c != 0xFEFF) ||
+         (c >= 0x10000 && c <= 0x10FFFF);
 }
 
 std::vector<std::uint32_t> decode_utf8(std::string_view s, bool& valid) {
@@ -436,7 +475,8 @@ std::vector<std::uint32_t> decode_utf8(std::string_view s, bool& valid) {
       continue;
     }
     std::uint32_t cp = n == 1 ? c : (c & (0xFF >> (n + 1)));
-    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    for (std::size_t k = 1; k < n; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
     out.push_back(cp);
     i += n;
   }
@@ -465,7 +505,9 @@ Analysis analyze(std::string_view s) {
     std::uint32_t c = cs[i];
     bool followed_by_ws = blank(i + 1);
     if (i == 0) {
-      if (std::string_view("#,[]{}&*!|>'\"%@`").find(static_cast<char>(c)) != std::string_view::npos && c < 0x80)
+      if (std::string_view("#,[]{}&*!|>'\"%@`").find(static_cast<char>(c)) !=
+              std::string_view::npos &&
+          c < 0x80)
         block_ind = true;
       if ((c == '?' || c == ':') && followed_by_ws) block_ind = true;
       if (c == '-' && followed_by_ws) block_ind = true;
@@ -508,32 +550,37 @@ bool is_base60_float(std::string_view s) {
   std::size_t i = 0;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
   if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '_')) ++i;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '_'))
+    ++i;
   int groups = 0;
   while (i < s.size() && s[i] == ':') {
     ++i;
     std::size_t b = i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && i - b < 2) ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && i - b < 2)
+      ++i;
     if (i == b || (i - b == 2 && s[b] > '5')) return false;
     ++groups;
   }
   if (groups == 0) return false;
   if (i < s.size() && s[i] == '.') {
     ++i;
-    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '_')) ++i;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '_'))
+      ++i;
   }
   return i == s.size();
 }
 
 bool is_old_bool(std::string_view s) {
-  for (const char* b : {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off", "OFF"})
+  for (const char* b : {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO",
+                        "off", "Off", "OFF"})
     if (s == b) return true;
   return false;
 }
 
 std::string single_quoted(std::string_view s) {
   std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  for (char c : s)
+    out += c == '\'' ? std::string("''") : std::string(1, c);
   return out + "'";
 }
 
@@ -544,27 +591,61 @@ std::string double_quoted(std::string_view s) {
   char buf[16];
   for (std::uint32_t c : cs) {
     switch (c) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case 0: out += "\\0"; continue;
-      case 7: out += "\\a"; continue;
-      case 8: out += "\\b"; continue;
-      case 9: out += "\\t"; continue;
-      case 0xA: out += "\\n"; continue;
-      case 0xB: out += "\\v"; continue;
-      case 0xC: out += "\\f"; continue;
-      case 0xD: out += "\\r"; continue;
-      case 0x1B: out += "\\e"; continue;
-      case 0x85: out += "\\N"; continue;
-      case 0xA0: out += "\\_"; continue;
-      case 0x2028: out += "\\L"; continue;
-      case 0x2029: out += "\\P"; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case 0:
+        out += "\\0";
+        continue;
+      case 7:
+        out += "\\a";
+        continue;
+      case 8:
+        out += "\\b";
+        continue;
+      case 9:
+        out += "\\t";
+        continue;
+      case 0xA:
+        out += "\\n";
+        continue;
+      case 0xB:
+        out += "\\v";
+        continue;
+      case 0xC:
+        out += "\\f";
+        continue;
+      case 0xD:
+        out += "\\r";
+        continue;
+      case 0x1B:
+        out += "\\e";
+        continue;
+      case 0x85:
+        out += "\\N";
+        continue;
+      case 0xA0:
+        out += "\\_";
+        continue;
+      case 0x2028:
+        out += "\\L";
+        continue;
+      case 0x2029:
+        out += "\\P";
+        continue;
+      default:
+        break;
     }
     if (!is_printable(c) || c == 0xFEFF) {
-      if (c <= 0xFF) std::snprintf(buf, sizeof buf, "\\x%02X", c);
-      else if (c <= 0xFFFF) std::snprintf(buf, sizeof buf, "\\u%04X", c);
-      else std::snprintf(buf, sizeof buf, "\\U%08X", c);
+      if (c <= 0xFF)
+        std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      else if (c <= 0xFFFF)
+        std::snprintf(buf, sizeof buf, "\\u%04X", c);
+      else
+        std::snprintf(buf, sizeof buf, "\\U%08X", c);
       out += buf;
       continue;
     }
@@ -614,8 +695,10 @@ class Emitter {
  private:
   static std::size_t visible(const Node& n) {
     std::size_t c = 0;
-    for (const auto& [k, v] : n.map) c += !k.is_comment();
-    for (const auto& v : n.list) c += !v.is_comment();
+    for (const auto& [k, v] : n.map)
+      c += !k.is_comment();
+    for (const auto& v : n.list)
+      c += !v.is_comment();
     return c;
   }
 
@@ -643,7 +726,8 @@ class Emitter {
     decode_utf8(s, valid);
     Analysis a = analyze(s);
     if (!valid) return "!!binary " + base64::encode(as_bytes(s));
-    bool can_plain = plain_is_string(s) && !looks_like_timestamp(s) && !is_base60_float(s) && !is_old_bool(s);
+    bool can_plain =
+        plain_is_string(s) && !looks_like_timestamp(s) && !is_base60_float(s) && !is_old_bool(s);
     if (a.multiline) {
       if (!key && a.block) return std::nullopt;
       return double_quoted(s);
@@ -656,9 +740,12 @@ class Emitter {
 
   std::string scalar_text(const Node& v) {
     switch (v.kind) {
-      case Node::Kind::kNull: return "null";
-      case Node::Kind::kBool: return v.b ? "true" : "false";
-      case Node::Kind::kInt: return std::to_string(v.i);
+      case Node::Kind::kNull:
+        return "null";
+      case Node::Kind::kBool:
+        return v.b ? "true" : "false";
+      case Node::Kind::kInt:
+        return std::to_string(v.i);
       case Node::Kind::kFloat: {
         std::string s = go_format_float(v.f, 'g');
         if (s == "+Inf") return ".inf";
@@ -666,8 +753,10 @@ class Emitter {
         if (s == "NaN") return ".nan";
         return s;
       }
-      case Node::Kind::kBytes: return "!!binary " + base64::encode(as_bytes(v.str));
-      default: return "";
+      case Node::Kind::kBytes:
+        return "!!binary " + base64::encode(as_bytes(v.str));
+      default:
+        return "";
     }
   }
 
@@ -694,7 +783,8 @@ class Emitter {
       if (visible(v) == 0) {
         out_ += " []\n";
         last_inlineable_ = true;
-        for (const auto& c : v.list) comment(c, indent + w_);
+        for (const auto& c : v.list)
+          comment(c, indent + w_);
         return;
       }
       if (in_sequence) {
