@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <iostream>
+#include <cstdio>
 
 #include "cli/output.h"
 #include "common/io.h"
@@ -12,6 +12,11 @@
 namespace varan::cli {
 
 using namespace varan::sops;
+
+void print_line(const std::string& line) {
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fputc('\n', stderr);
+}
 
 std::string absolute_path(const std::string& p) {
   if (!p.empty() && p[0] == '/') return p;
@@ -55,10 +60,10 @@ int decrypt_command(const DecryptArgs& a) {
 
 int report_sops_error(const std::string& who, const std::exception& e) {
   if (const auto* dk = dynamic_cast<const DataKeyError*>(&e)) {
-    std::cerr << dk->report() << "\n";
+    print_line(dk->report());
     return dk->code();
   }
-  std::cerr << who << ": " << e.what() << "\n";
+  print_line(who + std::string(": ") + e.what());
   if (const auto* se = dynamic_cast<const sops::Error*>(&e)) return se->code();
   return codes::kGeneric;
 }

@@ -30,6 +30,9 @@ int decrypt_command(const DecryptArgs& args);
 /// returns the exit code.
 int report_sops_error(const std::string& who, const std::exception& e);
 
+/// Writes one line to standard error (stdio rather than iostreams: a smaller start-up).
+void print_line(const std::string& line);
+
 /// The absolute form of a path, for messages.
 std::string absolute_path(const std::string& p);
 

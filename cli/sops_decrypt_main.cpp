@@ -14,12 +14,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
 #include <string>
 #include <vector>
 
 #include "cli/sops_cli.h"
 #include "common/io.h"
+#include "secrets/crypto.h"
 #include "secrets/sops/folder.h"
 #include "secrets/sops/sops.h"
 
@@ -75,7 +75,7 @@ int run_folders(const std::vector<std::string>& dirs, const FolderOptions& opts)
           if (status == 0) status = r.code;
           break;
       }
-      std::cerr << line << "\n";
+      varan::cli::print_line(line);
     }
   }
   return status;
@@ -152,7 +152,7 @@ int run(int argc, char** argv) {
     };
     auto is = [&](const char* flag) { return a == flag || a.starts_with(std::string(flag) + "="); };
     if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
+      std::fputs(kUsage, stdout);
       return 0;
     } else if (a == "-r" || a == "--recursive") {
       folder.recursive = true;
@@ -199,6 +199,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  varan::crypto::init_for_cli();
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

@@ -79,10 +79,15 @@ void MemorySink::write(const std::uint8_t* buf, std::size_t n) {
 BufferedSink::~BufferedSink() = default;
 
 void BufferedSink::write(const std::uint8_t* buf, std::size_t n) {
-  if (used_ + n > buf_.size()) finish();
-  if (n >= buf_.size()) {
+  if (used_ + n > block_) finish();
+  if (n >= block_) {
     out_.write(buf, n);
     return;
+  }
+  if (used_ + n > buf_.size()) {
+    SecureBytes bigger(std::min(block_, std::max<std::size_t>(2 * (used_ + n), 4096)));
+    std::memcpy(bigger.data(), buf_.data(), used_);
+    buf_ = std::move(bigger);
   }
   std::memcpy(buf_.data() + used_, buf, n);
   used_ += n;
@@ -93,20 +98,28 @@ void BufferedSink::finish() {
   used_ = 0;
 }
 
-BufferedReader::BufferedReader(Source& src, std::size_t capacity) : src_(src) {
-  buf_.resize(capacity);
+BufferedReader::BufferedReader(Source& src, std::size_t capacity)
+    : src_(src), capacity_(std::max<std::size_t>(capacity, 1)) {
+  buf_.resize(std::min<std::size_t>(capacity_, 4096));
 }
 
 BufferedReader::~BufferedReader() = default;
 
 std::size_t BufferedReader::fill(std::size_t n) {
   while (end_ - pos_ < n && !eof_) {
-    if (pos_ + n > buf_.size()) {
-      // Move what is left to the front, and grow when one request needs more room.
+    if (pos_ + n > buf_.size() || end_ == buf_.size()) {
+      // Move what is left to the front, and grow (doubling, towards the capacity) when the
+      // buffer is full or one request needs more room.
       std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
       end_ -= pos_;
       pos_ = 0;
-      if (n > buf_.size()) buf_.resize(n);
+      std::size_t want =
+          std::max(n, end_ == buf_.size() ? std::min(capacity_, 2 * buf_.size()) : buf_.size());
+      if (want > buf_.size()) {
+        SecureBytes bigger(want);
+        std::memcpy(bigger.data(), buf_.data(), end_);
+        buf_ = std::move(bigger);
+      }
     }
     std::size_t r = src_.read(buf_.data() + end_, buf_.size() - end_);
     if (r == 0) eof_ = true;

@@ -78,11 +78,12 @@ class MemorySink final : public Sink {
   SecureBytes data_;
 };
 
-/// Collects writes into blocks of `block` bytes before passing them on, so that
-/// many small writes cost one system call.
+/// Collects writes into blocks of up to `block` bytes before passing them on, so that
+/// many small writes cost one system call. The buffer grows only as far as the writes
+/// need it: a small output never costs a large buffer.
 class BufferedSink final : public Sink {
  public:
-  BufferedSink(Sink& out, std::size_t block = 1 << 20) : out_(out), buf_(block) {}
+  BufferedSink(Sink& out, std::size_t block = 1 << 20) : out_(out), block_(block) {}
   ~BufferedSink() override;
   void write(const std::uint8_t* buf, std::size_t n) override;
   using Sink::write;
@@ -90,11 +91,14 @@ class BufferedSink final : public Sink {
 
  private:
   Sink& out_;
-  SecureBytes buf_;  // fixed size, filled with memcpy
+  std::size_t block_;
+  SecureBytes buf_;  // filled with memcpy; its size is the capacity in use
   std::size_t used_ = 0;
 };
 
-/// A reading buffer over a Source for parsers that need lines and look-ahead.
+/// A reading buffer over a Source for parsers that need lines and look-ahead. It starts
+/// small and grows towards `capacity` (the size of the reads it makes once data keeps
+/// coming), or beyond when one fill() asks for more.
 class BufferedReader {
  public:
   explicit BufferedReader(Source& src, std::size_t capacity = 64 * 1024);
@@ -116,6 +120,7 @@ class BufferedReader {
 
  private:
   Source& src_;
+  std::size_t capacity_;
   SecureBytes buf_;
   std::size_t pos_ = 0, end_ = 0;
   bool eof_ = false;

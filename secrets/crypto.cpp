@@ -42,6 +42,12 @@ int as_int(std::size_t n) { return static_cast<int>(n); }
 
 }  // namespace
 
+void init_for_cli() {
+  OPENSSL_init_crypto(
+      OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS | OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT,
+      nullptr);
+}
+
 void random_bytes(std::span<std::uint8_t> out) {
   if (out.empty()) return;
   if (RAND_bytes(out.data(), as_int(out.size())) != 1) fail("RAND_bytes");

@@ -14,6 +14,11 @@ namespace varan::crypto {
 
 using Key32 = std::array<std::uint8_t, 32>;
 
+/// Initialises libcrypto for a short-lived command: no error strings, no openssl.cnf
+/// (nothing there applies to the primitives used here). Saves a third of the start-up
+/// time and memory. Daemons that speak TLS must not call it.
+void init_for_cli();
+
 /// Fills `out` from the operating system's CSPRNG (RAND_bytes); throws on failure.
 void random_bytes(std::span<std::uint8_t> out);
 

@@ -145,13 +145,18 @@ class ChunkCipher {
 
 void decrypt_payload(std::span<const std::uint8_t, 32> key, BufferedReader& in, Sink& out) {
   ChunkCipher cipher(key);
-  SecureBytes plain(kBatch * kChunkSize);
+  SecureBytes plain;  // grows to what the input needs, at most a batch
   std::uint64_t counter = 0;
   for (;;) {
     // One byte of look-ahead tells a chunk at the end of the file from one followed by more.
-    std::size_t avail = in.fill(kBatch * kEncChunkSize + 1);
+    // A batch is read only when there is more than one chunk: small files stay small.
+    std::size_t avail = in.fill(kEncChunkSize + 1);
+    if (avail > kEncChunkSize) avail = in.fill(kBatch * kEncChunkSize + 1);
     if (avail == 0) fail("the file is truncated (the final chunk is missing)");
     auto data = in.available();
+    std::size_t need = std::min(avail, kBatch * kEncChunkSize) / kEncChunkSize * kChunkSize;
+    need = std::max(need, std::min(avail, kEncChunkSize));
+    if (plain.size() < need) plain = SecureBytes(need);
 
     // Chunks followed by more data are not the final one: open them all at once.
     std::size_t interior = std::min((avail - 1) / kEncChunkSize, kBatch);
@@ -206,12 +211,13 @@ void decrypt_payload(std::span<const std::uint8_t, 32> key, BufferedReader& in, 
 
 struct PayloadEncryptor::Impl {
   explicit Impl(std::span<const std::uint8_t, 32> key, Sink& o)
-      : cipher(key), out(o), plain(kBatch * kChunkSize), sealed(kBatch * kEncChunkSize) {}
+      : cipher(key), out(o), plain(kChunkSize) {}
 
   // Seals the `used` bytes buffered as consecutive chunks; only the very last chunk of the
   // file carries the final flag.
   void seal(bool final) {
     std::size_t chunks = used == 0 ? 1 : (used + kChunkSize - 1) / kChunkSize;
+    if (sealed.size() < used + chunks * kTagSize) sealed.resize(used + chunks * kTagSize);
     cipher.for_each(chunks, [&](crypto::ChaChaPoly& aead, std::size_t i) {
       std::size_t len = std::min(kChunkSize, used - i * kChunkSize);
       aead.seal(nonce_for(counter + i, final && i + 1 == chunks),
@@ -224,7 +230,7 @@ struct PayloadEncryptor::Impl {
 
   ChunkCipher cipher;
   Sink& out;
-  SecureBytes plain;  // fixed size: filled with memcpy, never reallocated
+  SecureBytes plain;  // one chunk at first, a batch once more than a chunk arrives
   std::size_t used = 0;
   Bytes sealed;
   std::uint64_t counter = 0;
@@ -239,9 +245,17 @@ PayloadEncryptor::~PayloadEncryptor() = default;
 void PayloadEncryptor::write(const std::uint8_t* buf, std::size_t n) {
   auto& s = *impl_;
   while (n > 0) {
-    // A full batch is sealed only once more data arrives: until then its last chunk may be
-    // the final one.
-    if (s.used == s.plain.size()) s.seal(false);
+    if (s.used == s.plain.size()) {
+      if (s.plain.size() < kBatch * kChunkSize) {
+        SecureBytes bigger(kBatch * kChunkSize);
+        std::memcpy(bigger.data(), s.plain.data(), s.used);
+        s.plain = std::move(bigger);
+      } else {
+        // A full batch is sealed only once more data arrives: until then its last chunk
+        // may be the final one.
+        s.seal(false);
+      }
+    }
     std::size_t k = std::min(n, s.plain.size() - s.used);
     std::memcpy(s.plain.data() + s.used, buf, k);
     s.used += k;

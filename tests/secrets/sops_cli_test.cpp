@@ -36,12 +36,15 @@ struct Workspace {
     recipient = r.err.substr(12, r.err.size() - 13);
     // An empty HOME: only the key named here is found.
     ::mkdir((dir / "home").c_str(), 0700);
-    env = {{"SOPS_AGE_KEY_FILE", key_file}, {"HOME", dir / "home"}, {"XDG_CONFIG_HOME", dir / "home/.config"}};
+    env = {{"SOPS_AGE_KEY_FILE", key_file},
+           {"HOME", dir / "home"},
+           {"XDG_CONFIG_HOME", dir / "home/.config"}};
   }
   std::string encrypt(const std::string& name, const std::string& plain) {
     std::string tmp = dir / "plaintext-input";
     write_text(tmp, plain);
-    auto r = varan({"secrets", "encrypt", "--age", recipient, "--input-type", type_of(name), tmp}, {.env = env});
+    auto r = varan({"secrets", "encrypt", "--age", recipient, "--input-type", type_of(name), tmp},
+                   {.env = env});
     EXPECT_EQ(r.status, 0) << r.err;
     write_text(dir / name, r.out);
     ::unlink(tmp.c_str());
@@ -83,7 +86,8 @@ TEST(SopsDecryptFolder, WritesEachTargetOnceAtomicallyWithMode0600) {
   EXPECT_EQ(read_text(s.dir / "cfg.yaml"), "a: 1\n");
   EXPECT_EQ(read_text(s.dir / "cert.pem"), "-----BEGIN CERT-----\nxyz\n");
   EXPECT_FALSE(file_exists(s.dir / "sub/deep.json")) << "not recursive without -r";
-  for (const char* f : {"app.env", ".env", "cfg.yaml", "cert.pem"}) EXPECT_EQ(mode_of(s.dir / f), 0600u) << f;
+  for (const char* f : {"app.env", ".env", "cfg.yaml", "cert.pem"})
+    EXPECT_EQ(mode_of(s.dir / f), 0600u) << f;
   // One line per file on stderr, never a secret.
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 4) << r.err;
   EXPECT_NE(r.err.find("app.sops.env -> ./app.env: written"), std::string::npos) << r.err;
@@ -129,7 +133,8 @@ TEST(SopsDecryptFolder, AFailureLeavesTheExistingTargetByteForByte) {
   env["SOPS_AGE_KEY_FILE"] = s.dir / "other.txt";
   auto wrong = sops_decrypt({s.dir.path()}, {.env = env});
   EXPECT_EQ(wrong.status, 128) << wrong.err;
-  EXPECT_NE(wrong.err.find(s.recipient), std::string::npos) << "the recipients tried are named: " << wrong.err;
+  EXPECT_NE(wrong.err.find(s.recipient), std::string::npos)
+      << "the recipients tried are named: " << wrong.err;
   EXPECT_EQ(read_text(s.dir / "app.env"), "OLD=kept\n");
   // Only what was there remains: no temporary files.
   for (auto& e : std::filesystem::directory_iterator(s.dir.path()))
@@ -151,8 +156,10 @@ TEST(SopsDecryptFolder, AProcessKilledMidWriteNeverLeavesAPartialTarget) {
     write_text(s.dir / "blob.bin", old_contents);
     pid_t pid = ::fork();
     if (pid == 0) {
-      for (const auto& [k, v] : s.env) ::setenv(k.c_str(), v.c_str(), 1);
-      ::execl(SOPS_DECRYPT_BIN, SOPS_DECRYPT_BIN, s.dir.path().c_str(), static_cast<char*>(nullptr));
+      for (const auto& [k, v] : s.env)
+        ::setenv(k.c_str(), v.c_str(), 1);
+      ::execl(SOPS_DECRYPT_BIN, SOPS_DECRYPT_BIN, s.dir.path().c_str(),
+              static_cast<char*>(nullptr));
       ::_exit(127);
     }
     std::this_thread::sleep_for(total * i / 12);
@@ -161,7 +168,8 @@ TEST(SopsDecryptFolder, AProcessKilledMidWriteNeverLeavesAPartialTarget) {
     ::waitpid(pid, &status, 0);
     killed += WIFSIGNALED(status);
     std::string now = read_text(s.dir / "blob.bin");
-    EXPECT_TRUE(now == old_contents || now == big) << "partial target of " << now.size() << " bytes after kill " << i;
+    EXPECT_TRUE(now == old_contents || now == big)
+        << "partial target of " << now.size() << " bytes after kill " << i;
     for (auto& e : std::filesystem::directory_iterator(s.dir.path()))
       EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   }
@@ -170,15 +178,24 @@ TEST(SopsDecryptFolder, AProcessKilledMidWriteNeverLeavesAPartialTarget) {
 
 TEST(SopsDecryptFile, BehavesLikeSopsDecrypt) {
   Workspace s;
-  s.encrypt("s.sops.yaml", "db:\n    user: admin\n    hosts:\n        - a\n        - b\nport: 5432\n");
+  s.encrypt("s.sops.yaml",
+            "db:\n    user: admin\n    hosts:\n        - a\n        - b\nport: 5432\n");
   auto r = sops_decrypt({s.dir / "s.sops.yaml"}, {.env = s.env});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "db:\n    user: admin\n    hosts:\n        - a\n        - b\nport: 5432\n");
   auto json = sops_decrypt({"--output-type", "json", s.dir / "s.sops.yaml"}, {.env = s.env});
-  EXPECT_EQ(json.out, "{\n\t\"db\": {\n\t\t\"user\": \"admin\",\n\t\t\"hosts\": [\n\t\t\t\"a\",\n\t\t\t\"b\"\n\t\t]\n\t},\n\t\"port\": 5432\n}\n");
-  EXPECT_EQ(sops_decrypt({"--extract", "[\"db\"][\"user\"]", s.dir / "s.sops.yaml"}, {.env = s.env}).out, "admin");
-  EXPECT_EQ(sops_decrypt({"--extract", "[\"db\"][\"hosts\"][1]", s.dir / "s.sops.yaml"}, {.env = s.env}).out, "b");
-  EXPECT_EQ(sops_decrypt({"--extract", "[\"port\"]", s.dir / "s.sops.yaml"}, {.env = s.env}).out, "5432\n");
+  EXPECT_EQ(json.out,
+            "{\n\t\"db\": {\n\t\t\"user\": \"admin\",\n\t\t\"hosts\": "
+            "[\n\t\t\t\"a\",\n\t\t\t\"b\"\n\t\t]\n\t},\n\t\"port\": 5432\n}\n");
+  EXPECT_EQ(
+      sops_decrypt({"--extract", "[\"db\"][\"user\"]", s.dir / "s.sops.yaml"}, {.env = s.env}).out,
+      "admin");
+  EXPECT_EQ(
+      sops_decrypt({"--extract", "[\"db\"][\"hosts\"][1]", s.dir / "s.sops.yaml"}, {.env = s.env})
+          .out,
+      "b");
+  EXPECT_EQ(sops_decrypt({"--extract", "[\"port\"]", s.dir / "s.sops.yaml"}, {.env = s.env}).out,
+            "5432\n");
   EXPECT_EQ(sops_decrypt({"--extract", "[\"db\"]", s.dir / "s.sops.yaml"}, {.env = s.env}).out,
             "user: admin\nhosts:\n    - a\n    - b\n");
   auto out = sops_decrypt({"--output", s.dir / "out.yaml", s.dir / "s.sops.yaml"}, {.env = s.env});
@@ -187,9 +204,13 @@ TEST(SopsDecryptFile, BehavesLikeSopsDecrypt) {
   // Exit codes as sops defines them.
   auto missing = sops_decrypt({s.dir / "nope.sops.yaml"}, {.env = s.env});
   EXPECT_EQ(missing.status, 100);
-  EXPECT_NE(missing.err.find("cannot operate on non-existent file"), std::string::npos) << missing.err;
-  EXPECT_EQ(sops_decrypt({"--extract", "[\"db\"", s.dir / "s.sops.yaml"}, {.env = s.env}).status, 91);
-  EXPECT_EQ(sops_decrypt({"--extract", "[\"nothere\"]", s.dir / "s.sops.yaml"}, {.env = s.env}).status, 1);
+  EXPECT_NE(missing.err.find("cannot operate on non-existent file"), std::string::npos)
+      << missing.err;
+  EXPECT_EQ(sops_decrypt({"--extract", "[\"db\"", s.dir / "s.sops.yaml"}, {.env = s.env}).status,
+            91);
+  EXPECT_EQ(
+      sops_decrypt({"--extract", "[\"nothere\"]", s.dir / "s.sops.yaml"}, {.env = s.env}).status,
+      1);
   write_text(s.dir / "plain.yaml", "a: 1\n");
   auto plain = sops_decrypt({s.dir / "plain.yaml"}, {.env = s.env});
   EXPECT_EQ(plain.status, 1);
@@ -198,27 +219,92 @@ TEST(SopsDecryptFile, BehavesLikeSopsDecrypt) {
   std::string mac = text;
   mac[mac.find("data:", mac.find("mac:")) + 5] ^= 1;
   write_text(s.dir / "mac.sops.yaml", mac);
-  auto bad_mac = sops_decrypt({"--output", s.dir / "never.yaml", s.dir / "mac.sops.yaml"}, {.env = s.env});
+  auto bad_mac =
+      sops_decrypt({"--output", s.dir / "never.yaml", s.dir / "mac.sops.yaml"}, {.env = s.env});
   EXPECT_EQ(bad_mac.status, 51) << bad_mac.err;
   EXPECT_FALSE(file_exists(s.dir / "never.yaml"));
   EXPECT_EQ(sops_decrypt({"--ignore-mac", s.dir / "mac.sops.yaml"}, {.env = s.env}).status, 0);
-  auto no_key = sops_decrypt({s.dir / "s.sops.yaml"}, {.env = {{"HOME", s.dir / "home"}, {"XDG_CONFIG_HOME", s.dir / "x"}}});
+  auto no_key = sops_decrypt({s.dir / "s.sops.yaml"},
+                             {.env = {{"HOME", s.dir / "home"}, {"XDG_CONFIG_HOME", s.dir / "x"}}});
   EXPECT_EQ(no_key.status, 128);
   EXPECT_NE(no_key.err.find("Group 0: FAILED"), std::string::npos) << no_key.err;
+}
+
+TEST(SopsDecryptFile, ReadAndWriteFailuresHaveTheirCodes) {
+  Workspace s;
+  s.encrypt("s.sops.env", "A=1\n");
+  ::mkdir((s.dir / "dir.sops.env").c_str(), 0755);
+  auto unreadable =
+      sops_decrypt({"--input-type", "dotenv", s.dir / "dir.sops.env"}, {.env = s.env});
+  EXPECT_EQ(unreadable.status, 2) << unreadable.err;
+  auto unwritable = sops_decrypt({"--output", s.dir / "missing-dir/out.env", s.dir / "s.sops.env"},
+                                 {.env = s.env});
+  EXPECT_EQ(unwritable.status, 3) << unwritable.err;
+  EXPECT_NE(unwritable.err.find("missing-dir/out.env"), std::string::npos) << unwritable.err;
+}
+
+// The real sops files, tampered with, in the pre_deploy mode: the right exit code, and the
+// existing target stays exactly as it was.
+TEST(SopsDecryptFolder, TamperedRealSopsFilesWriteNothing) {
+  std::string vectors = vectors_dir() + "/sops";
+  VARAN_REQUIRE(file_exists(vectors + "/sops-age-js/key.txt"), vectors);
+  struct Case {
+    std::string file, keys, target_name;
+  };
+  std::vector<Case> cases = {
+      {"sops-age-js/secret.enc.env", "sops-age-js/key.txt", "app.sops.env"},
+      {"sops-age-js/secret.enc.yaml", "sops-age-js/key.txt", "app.sops.yaml"},
+      {"sops-age-js/secret.enc.json", "sops-age-js/key.txt", "app.sops.json"},
+      {"sops-nix/secrets.yaml", "sops-nix/age-keys.txt", "app.sops.yaml"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file);
+    std::string text = read_text(vectors + "/" + c.file);
+    std::map<std::string, std::string> env = {{"SOPS_AGE_KEY_FILE", vectors + "/" + c.keys}};
+    auto flip = [&](std::string t, std::size_t at) {
+      t[at] = t[at] == 'A' ? 'B' : 'A';
+      return t;
+    };
+    std::size_t mac = text.find("data:", text.find("mac"));
+    std::size_t lm = text.find("T", text.find("lastmodified")) + 7;
+    std::string time_changed = text;
+    time_changed[lm] = time_changed[lm] == '1' ? '2' : '1';
+    std::vector<std::pair<std::string, int>> variants = {{text, 0},
+                                                         {flip(text, text.find("data:") + 5), 25},
+                                                         {flip(text, text.find("iv:") + 3), 25},
+                                                         {flip(text, text.find("tag:") + 4), 25},
+                                                         {flip(text, mac + 5), 51},
+                                                         {time_changed, 51}};
+    for (std::size_t v = 0; v < variants.size(); ++v) {
+      TempDir dir;
+      write_text(dir / c.target_name, variants[v].first);
+      std::string target = dir / ("app" + c.target_name.substr(c.target_name.rfind('.')));
+      write_text(target, "previous contents\n");
+      auto r = sops_decrypt({dir.path()}, {.env = env});
+      EXPECT_EQ(r.status, variants[v].second) << "variant " << v << ": " << r.err;
+      if (variants[v].second != 0) {
+        EXPECT_EQ(read_text(target), "previous contents\n") << "variant " << v;
+      } else {
+        EXPECT_NE(read_text(target), "previous contents\n");
+      }
+    }
+  }
 }
 
 TEST(SopsDecryptExecEnv, PutsTopLevelKeysInTheEnvironmentOnly) {
   Workspace s;
   s.encrypt("app.sops.env", "GREETING=hello world\nNUM=7\n");
-  auto r = sops_decrypt({"exec-env", s.dir / "app.sops.env", "--", "/bin/sh", "-c", "printf '%s|%s' \"$GREETING\" \"$NUM\""},
+  auto r = sops_decrypt({"exec-env", s.dir / "app.sops.env", "--", "/bin/sh", "-c",
+                         "printf '%s|%s' \"$GREETING\" \"$NUM\""},
                         {.env = s.env, .cwd = s.dir.path()});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "hello world|7");
   // sops' own form: one command string run by the shell.
-  auto sh = sops_decrypt({"exec-env", s.dir / "app.sops.env", "echo $GREETING"}, {.env = s.env, .cwd = s.dir.path()});
+  auto sh = sops_decrypt({"exec-env", s.dir / "app.sops.env", "echo $GREETING"},
+                         {.env = s.env, .cwd = s.dir.path()});
   EXPECT_EQ(sh.out, "hello world\n");
   EXPECT_FALSE(file_exists(s.dir / "app.env")) << "nothing is written to disk";
-  auto status = sops_decrypt({"exec-env", s.dir / "app.sops.env", "--", "/bin/sh", "-c", "exit 3"}, {.env = s.env});
+  auto status = sops_decrypt({"exec-env", s.dir / "app.sops.env", "--", "/bin/sh", "-c", "exit 3"},
+                             {.env = s.env});
   EXPECT_EQ(status.status, 3);
 }
 
@@ -227,8 +313,8 @@ TEST(VaranSecrets, EncryptWithSopsYamlRulesInPlaceRotateAndUpdatekeys) {
   auto second = varan({"age", "keygen", "-o", s.dir / "second.txt"});
   std::string second_recipient = second.err.substr(12, second.err.size() - 13);
   ::mkdir((s.dir / "stack").c_str(), 0755);
-  write_text(s.dir / ".sops.yaml", "creation_rules:\n  - path_regex: \\.sops\\.env$\n    age: " + s.recipient +
-                                       "\n    encrypted_regex: ^SECRET_\n");
+  write_text(s.dir / ".sops.yaml", "creation_rules:\n  - path_regex: \\.sops\\.env$\n    age: " +
+                                       s.recipient + "\n    encrypted_regex: ^SECRET_\n");
   write_text(s.dir / "stack/.sops.env", "SECRET_TOKEN=abc\nPUBLIC=yes\n");
   auto enc = varan({"secrets", "encrypt", "-i", s.dir / "stack/.sops.env"}, {.env = s.env});
   ASSERT_EQ(enc.status, 0) << enc.err;
@@ -244,13 +330,14 @@ TEST(VaranSecrets, EncryptWithSopsYamlRulesInPlaceRotateAndUpdatekeys) {
   ASSERT_EQ(rot.status, 0) << rot.err;
   EXPECT_NE(read_text(s.dir / "stack/.sops.env"), text);
   // Add the second recipient in .sops.yaml and sync the file.
-  write_text(s.dir / ".sops.yaml", "creation_rules:\n  - path_regex: \\.sops\\.env$\n    age: " + s.recipient + "," +
-                                       second_recipient + "\n");
+  write_text(s.dir / ".sops.yaml", "creation_rules:\n  - path_regex: \\.sops\\.env$\n    age: " +
+                                       s.recipient + "," + second_recipient + "\n");
   auto upd = varan({"secrets", "updatekeys", "-y", s.dir / "stack/.sops.env"}, {.env = s.env});
   ASSERT_EQ(upd.status, 0) << upd.err;
   auto env2 = s.env;
   env2["SOPS_AGE_KEY_FILE"] = s.dir / "second.txt";
-  EXPECT_EQ(varan({"secrets", "decrypt", s.dir / "stack/.sops.env"}, {.env = env2}).out, "SECRET_TOKEN=abc\nPUBLIC=yes\n");
+  EXPECT_EQ(varan({"secrets", "decrypt", s.dir / "stack/.sops.env"}, {.env = env2}).out,
+            "SECRET_TOKEN=abc\nPUBLIC=yes\n");
   // SOPS_AGE_RECIPIENTS wins over .sops.yaml; no recipients anywhere is exit 111.
   write_text(s.dir / "x.yaml", "k: v\n");
   auto env3 = s.env;
@@ -271,7 +358,8 @@ class SopsAgeInterop : public ::testing::Test {
                   "tests/interop/node_modules (scripts/setup.sh runs npm ci)");
   }
   std::string node_decrypt(const std::string& file, const std::string& type, const Workspace& s) {
-    auto r = run({"node", std::string(INTEROP_DIR) + "/sops_age_decrypt.mjs", file, type}, {.env = s.env});
+    auto r = run({"node", std::string(INTEROP_DIR) + "/sops_age_decrypt.mjs", file, type},
+                 {.env = s.env});
     EXPECT_EQ(r.status, 0) << r.err;
     return r.out;
   }
@@ -279,17 +367,26 @@ class SopsAgeInterop : public ::testing::Test {
 
 TEST_F(SopsAgeInterop, FilesVaranEncryptsDecryptWithTheSopsAgePackage) {
   Workspace s;
-  s.encrypt("a.sops.yaml", "# comment\nname: web\nport: 8080\nratio: 0.5\non: true\nnested:\n    list:\n        - x\n"
-                           "        - 2\nmulti: |\n    one\n    two\nunicode: héllo ✓\nempty: \"\"\nkeep_unencrypted: plain\n");
-  EXPECT_EQ(node_decrypt(s.dir / "a.sops.yaml", "yaml", s),
-            "{\"name\":\"web\",\"port\":8080,\"ratio\":0.5,\"on\":true,\"nested\":{\"list\":[\"x\",2]},"
-            "\"multi\":\"one\\ntwo\\n\",\"unicode\":\"héllo ✓\",\"empty\":\"\",\"keep_unencrypted\":\"plain\"}\n");
-  s.encrypt("b.sops.json", "{\"a\": 1, \"b\": [true, 2.5, \"x\"], \"c\": {\"d\": null, \"e\": \"ü\"}}");
-  EXPECT_EQ(node_decrypt(s.dir / "b.sops.json", "json", s), "{\"a\":1,\"b\":[true,2.5,\"x\"],\"c\":{\"d\":null,\"e\":\"ü\"}}\n");
+  s.encrypt(
+      "a.sops.yaml",
+      "# comment\nname: web\nport: 8080\nratio: 0.5\non: true\nnested:\n    list:\n        - x\n"
+      "        - 2\nmulti: |\n    one\n    two\nunicode: héllo ✓\nempty: \"\"\nkeep_unencrypted: "
+      "plain\n");
+  EXPECT_EQ(
+      node_decrypt(s.dir / "a.sops.yaml", "yaml", s),
+      "{\"name\":\"web\",\"port\":8080,\"ratio\":0.5,\"on\":true,\"nested\":{\"list\":[\"x\",2]},"
+      "\"multi\":\"one\\ntwo\\n\",\"unicode\":\"héllo "
+      "✓\",\"empty\":\"\",\"keep_unencrypted\":\"plain\"}\n");
+  s.encrypt("b.sops.json",
+            "{\"a\": 1, \"b\": [true, 2.5, \"x\"], \"c\": {\"d\": null, \"e\": \"ü\"}}");
+  EXPECT_EQ(node_decrypt(s.dir / "b.sops.json", "json", s),
+            "{\"a\":1,\"b\":[true,2.5,\"x\"],\"c\":{\"d\":null,\"e\":\"ü\"}}\n");
   s.encrypt("c.sops.env", "#comment\nUSER=admin\nPASSWORD=p@ss word\nEMPTY=\n");
-  EXPECT_EQ(node_decrypt(s.dir / "c.sops.env", "env", s), "{\"USER\":\"admin\",\"PASSWORD\":\"p@ss word\",\"EMPTY\":\"\"}\n");
+  EXPECT_EQ(node_decrypt(s.dir / "c.sops.env", "env", s),
+            "{\"USER\":\"admin\",\"PASSWORD\":\"p@ss word\",\"EMPTY\":\"\"}\n");
   // And the same files decrypt with sops-decrypt.
-  EXPECT_EQ(sops_decrypt({s.dir / "c.sops.env"}, {.env = s.env}).out, "#comment\nUSER=admin\nPASSWORD=p@ss word\nEMPTY=\n");
+  EXPECT_EQ(sops_decrypt({s.dir / "c.sops.env"}, {.env = s.env}).out,
+            "#comment\nUSER=admin\nPASSWORD=p@ss word\nEMPTY=\n");
 }
 
 }  // namespace

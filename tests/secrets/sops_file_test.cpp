@@ -306,6 +306,18 @@ TEST(SopsRoundTrip, EncryptionRulesAndMacOnlyEncrypted) {
   EXPECT_EQ(c.find("b: 2"), std::string::npos);
   EXPECT_EQ(emit_plain(decrypt_file(c, Format::kYaml, source, false), Format::kYaml, {}).str(),
             "a: 1\n# sops:enc\nb: 2\n");
+  CreationRule unenc = rule_for(k, {{0}});
+  unenc.unencrypted_regex = "^public_";
+  std::string u = encrypt_file("public_name: web\nprivate: x\n", Format::kYaml, unenc);
+  EXPECT_NE(u.find("public_name: web\n"), std::string::npos);
+  EXPECT_EQ(u.find("private: x"), std::string::npos);
+  CreationRule unenc_comment = rule_for(k, {{0}});
+  unenc_comment.unencrypted_comment_regex = "plain";
+  std::string uc = encrypt_file("a: 1\n# keep plain\nb: 2\n", Format::kYaml, unenc_comment);
+  EXPECT_EQ(uc.find("a: 1\n"), std::string::npos);
+  EXPECT_NE(uc.find("b: 2\n"), std::string::npos);
+  EXPECT_EQ(emit_plain(decrypt_file(uc, Format::kYaml, source, false), Format::kYaml, {}).str(),
+            "a: 1\n# keep plain\nb: 2\n");
   // An already encrypted file is refused with sops' code.
   try {
     encrypt_file(enc, Format::kYaml, rule_for(k, {{0}}));

@@ -216,7 +216,10 @@ class IniStore final : public Store {
   }
 
   static std::string quote_key(const std::string& k) {
-    if (k.find_first_of("\"=:") != std::string::npos) return "`" + k + "`";
+    // A key that would read back as a comment, a section or another key is quoted.
+    bool odd_start = k.empty() || k[0] == ';' || k[0] == '#' || k[0] == '[' || k[0] == '`';
+    if (odd_start || trim(k).size() != k.size() || k.find_first_of("\"=:") != std::string::npos)
+      return k.find('`') == std::string::npos ? "`" + k + "`" : "\"\"\"" + k + "\"\"\"";
     if (k.find('`') != std::string::npos) return "\"\"\"" + k + "\"\"\"";
     return k;
   }
@@ -225,6 +228,10 @@ class IniStore final : public Store {
     if (v.find_first_of("\n`") != std::string::npos) return "\"\"\"" + v + "\"\"\"";
     if (v.find_first_of("#;") != std::string::npos) return "`" + v + "`";
     if (trim(v).size() != v.size()) return "\"" + v + "\"";
+    // A value that would read back with its quotes stripped keeps them inside backquotes.
+    bool quoted = v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front();
+    // So does one ending in a backslash, which would continue onto the next line.
+    if (quoted || v.starts_with("\"\"\"") || v.ends_with('\\')) return "`" + v + "`";
     return v;
   }
 

@@ -517,7 +517,7 @@ Analysis analyze(std::string_view s) {
     }
     if (!is_printable(c) || c == 0xFEFF) special = true;
     if (is_break(c)) line_breaks = true;
-    if (c == ' ') {
+    if (c == ' ' || c == '\t') {  // a plain scalar loses leading and trailing tabs too
       if (i == 0) leading_space = true;
       if (i + 1 == cs.size()) trailing_space = true;
       if (prev_break) break_space = true;
@@ -683,6 +683,7 @@ class Emitter {
 
   std::string document(const Node& doc) {
     out_.clear();
+    last_inlineable_ = false;
     if (visible(doc) == 0) {
       comments_only(doc, 0);
       out_ += "{}\n";
@@ -705,7 +706,7 @@ class Emitter {
   void line_start(std::size_t indent) { out_.append(indent, ' '); }
 
   void comment(const Node& c, std::size_t indent) {
-    if (c.inline_comment && last_inlineable_) {
+    if (c.inline_comment && last_inlineable_ && !out_.empty()) {
       out_.insert(out_.size() - 1, " #" + c.str);
       last_inlineable_ = false;
       return;

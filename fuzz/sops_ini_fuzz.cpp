@@ -1,0 +1,7 @@
+// libFuzzer target: the SOPS ini store (loader, writer, metadata extraction).
+#include "fuzz/sops_store_fuzz.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  varan::sops::fuzz::check_store(varan::sops::Format::kIni, data, size);
+  return 0;
+}
