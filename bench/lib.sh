@@ -28,3 +28,31 @@ peak_kib() { awk -v n="$1" '$1 == n && $3 > m { m = $3 } END { print m + 0 }' "$
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# hyperfine_median NAME [--prepare CMD] CMD... : times CMD with hyperfine (no shell, 2 warm-up
+# runs, RUNS measured runs) and appends "NAME median_us peak_rss_kib" to $samples, the
+# peak RSS being the largest of three runs under /usr/bin/time.
+hyperfine_median() {
+  local name=$1
+  shift
+  local prepare=()
+  if [[ $1 == --prepare ]]; then
+    prepare=(--prepare "$2")
+    shift 2
+  fi
+  local cmd
+  printf -v cmd '%q ' "$@"
+  hyperfine -N --style none --warmup 2 --runs "$RUNS" "${prepare[@]}" --export-csv "$tmp/h.csv" "$cmd" >/dev/null 2>&1 || {
+    echo "bench: $name failed" >&2
+    return 1
+  }
+  local median_s rss=0 m
+  median_s=$(awk -F, 'NR == 2 { print $5 }' "$tmp/h.csv")
+  for ((i = 0; i < 3; i++)); do
+    [[ ${#prepare[@]} -gt 0 ]] && bash -c "${prepare[1]}"
+    /usr/bin/time -f '%M' -o "$tmp/rss" "$@" >/dev/null 2>&1
+    m=$(tail -n1 "$tmp/rss")
+    ((m > rss)) && rss=$m
+  done
+  echo "$name $(awk -v s="$median_s" 'BEGIN { printf "%d", s * 1e6 }') $rss" >>"$samples"
+}

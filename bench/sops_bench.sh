@@ -3,7 +3,7 @@
 #  1. one 50-key .sops.env decrypted per call;
 #  2. a folder of 20 stacks, each with a 50-key .sops.env: one `sops-decrypt -r` call
 #     against 20 node calls (what a pre_deploy loop does today).
-# Wall time (median of RUNS alternating rounds) and peak RSS.
+# Wall time (median of RUNS hyperfine runs after 2 warm-up runs) and peak RSS.
 # Usage: bench/sops_bench.sh [build dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,17 +38,14 @@ cat >"$tmp/node_loop.sh" <<LOOP
 for d in "$tmp"/stacks/*/; do node "$node_decrypt" "\$d.sops.env" env >"\$d.env"; done
 LOOP
 
-for ((round = 0; round < RUNS; round++)); do
-  sample varan_file "$sops_decrypt" "$tmp/app.sops.env"
-  sample node_file node "$node_decrypt" "$tmp/app.sops.env" env
-  rm -f "$tmp"/stacks/*/.env
-  sample varan_folder "$sops_decrypt" -r "$tmp/stacks"
-  rm -f "$tmp"/stacks/*/.env
-  sample node_folder bash "$tmp/node_loop.sh"
-done
+clean="rm -f $tmp/stacks/*/.env"
+hyperfine_median varan_file "$sops_decrypt" "$tmp/app.sops.env"
+hyperfine_median node_file node "$node_decrypt" "$tmp/app.sops.env" env
+hyperfine_median varan_folder --prepare "$clean" "$sops_decrypt" -r "$tmp/stacks"
+hyperfine_median node_folder --prepare "$clean" bash "$tmp/node_loop.sh"
 
 ms() { awk -v us="$1" 'BEGIN { printf "%.1f ms", us / 1000 }'; }
-echo "sops benchmark: 50-key .sops.env, median of $RUNS rounds, $(nproc) cores, node $(node --version), sops-age 4.0.2"
+echo "sops benchmark: 50-key .sops.env, median of $RUNS runs (hyperfine), $(nproc) cores, node $(node --version), sops-age 4.0.2"
 echo
 echo "| case | sops-decrypt | sops-age (node) | speed-up | sops-decrypt peak RSS | node peak RSS |"
 echo "|---|---|---|---|---|---|"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, from a fresh Debian 12 machine (run as root): installs what it needs,
 # builds Varan, then shows `varan age` generating a key, encrypting a demo file for two
-# recipients (one made by the reference age-keygen) and decrypting it again.
+# recipients (one made by the reference age-keygen) and decrypting it again, and the SOPS
+# pre_deploy step: `varan secrets encrypt` by .sops.yaml rules, `sops-decrypt` on the folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -27,3 +28,21 @@ echo "== varan age -d -i key.txt demo.env.age"
 "$varan" age -d -i key.txt demo.env.age
 echo "== the reference age CLI opens the same file with the other key"
 age -d -i their-key.txt demo.env.age
+
+echo
+echo "== SOPS: a stack folder with a .sops.yaml and an encrypted .sops.env"
+mkdir stack
+cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: \.sops\.env$
+    age: $ours
+YAML
+printf 'DB_PASSWORD=correct horse battery staple\nAPI_TOKEN=demo-token\n' > stack/.sops.env
+"$varan" secrets encrypt -i stack/.sops.env
+head -2 stack/.sops.env
+echo "== sops-decrypt stack   (the pre_deploy hook: .sops.env -> .env, atomic, mode 0600)"
+SOPS_AGE_KEY_FILE=$PWD/key.txt "$(dirname "$varan")/sops-decrypt" stack
+stat -c '%a %n' stack/.env
+cat stack/.env
+echo "== again: nothing changed, nothing is rewritten"
+SOPS_AGE_KEY_FILE=$PWD/key.txt "$(dirname "$varan")/sops-decrypt" stack

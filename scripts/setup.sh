@@ -14,8 +14,8 @@ packages=(
   age openssh-client
   # fuzzing (libFuzzer ships in clang's runtime package) and formatting
   clang libclang-rt-14-dev clang-format
-  # benchmarks: /usr/bin/time reports peak RSS
-  time
+  # benchmarks: hyperfine times commands, /usr/bin/time reports peak RSS
+  time hyperfine
 )
 
 missing=()
