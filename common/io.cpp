@@ -79,6 +79,7 @@ void MemorySink::write(const std::uint8_t* buf, std::size_t n) {
 BufferedSink::~BufferedSink() = default;
 
 void BufferedSink::write(const std::uint8_t* buf, std::size_t n) {
+  if (n == 0) return;
   if (used_ + n > block_) finish();
   if (n >= block_) {
     out_.write(buf, n);
@@ -86,7 +87,7 @@ void BufferedSink::write(const std::uint8_t* buf, std::size_t n) {
   }
   if (used_ + n > buf_.size()) {
     SecureBytes bigger(std::min(block_, std::max<std::size_t>(2 * (used_ + n), 4096)));
-    std::memcpy(bigger.data(), buf_.data(), used_);
+    if (used_ > 0) std::memcpy(bigger.data(), buf_.data(), used_);
     buf_ = std::move(bigger);
   }
   std::memcpy(buf_.data() + used_, buf, n);
@@ -117,7 +118,7 @@ std::size_t BufferedReader::fill(std::size_t n) {
           std::max(n, end_ == buf_.size() ? std::min(capacity_, 2 * buf_.size()) : buf_.size());
       if (want > buf_.size()) {
         SecureBytes bigger(want);
-        std::memcpy(bigger.data(), buf_.data(), end_);
+        if (end_ > 0) std::memcpy(bigger.data(), buf_.data(), end_);
         buf_ = std::move(bigger);
       }
     }
