@@ -104,14 +104,10 @@ Node decrypt_value(std::string_view ciphertext, DataKey key, std::string_view aa
       fail("could not parse the decrypted float value at " + std::string(aad));
     out = Node::floating(v);
   } else if (t == "bool") {
-    static const char* kTrue[] = {"1", "t", "T", "TRUE", "true", "True"};
-    static const char* kFalse[] = {"0", "f", "F", "FALSE", "false", "False"};
-    bool found = false;
-    for (const char* s : kTrue)
-      if (text == s) out = Node::boolean(true), found = true;
-    for (const char* s : kFalse)
-      if (text == s) out = Node::boolean(false), found = true;
-    if (!found) fail("could not parse the decrypted bool value at " + std::string(aad));
+    bool v;
+    if (!go_parse_bool(text, v))
+      fail("could not parse the decrypted bool value at " + std::string(aad));
+    out = Node::boolean(v);
   } else if (t == "bytes") {
     out.kind = Node::Kind::kBytes;
     out.str = std::move(text);

@@ -18,15 +18,6 @@ bool exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
-std::string trim(std::string_view s) {
-  std::size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
-    ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
-    --e;
-  return std::string(s.substr(b, e - b));
-}
-
 [[noreturn]] void config_error(const std::string& path, const std::string& why) {
   throw Error(codes::kErrorReadingConfig, "error loading config " + path + ": " + why);
 }
@@ -47,30 +38,33 @@ Node load_config(const std::string& path) {
   return docs.empty() ? Node::mapping() : docs[0];
 }
 
+// "a, b,,c" -> {"a", "b", "c"}, as sops splits its comma-separated key lists.
+std::vector<std::string> split_commas(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    auto comma = s.find(',', start);
+    std::string k = trim_space(
+        s.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    if (!k.empty()) out.push_back(std::move(k));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 // A key field: a comma-separated string or a list of strings.
 std::vector<std::string> key_list(const Node* v, const std::string& field,
                                   const std::string& path) {
   std::vector<std::string> out;
   if (v == nullptr || v->kind == Node::Kind::kNull) return out;
-  if (v->kind == Node::Kind::kString) {
-    std::size_t start = 0;
-    const std::string& s = v->str;
-    while (start <= s.size()) {
-      auto comma = s.find(',', start);
-      std::string k = trim(std::string_view(s).substr(
-          start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (!k.empty()) out.push_back(std::move(k));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-    return out;
-  }
+  if (v->kind == Node::Kind::kString) return split_commas(v->str);
   if (v->kind == Node::Kind::kList) {
     for (const auto& item : v->list) {
       if (item.is_comment()) continue;
       if (item.kind != Node::Kind::kString)
         config_error(path, "invalid " + field + " key configuration: expected string in list");
-      out.push_back(trim(item.str));
+      out.push_back(trim_space(item.str));
     }
     return out;
   }
@@ -98,17 +92,9 @@ KeyGroup group_from(const Node& rule, const std::string& path) {
 
 KeyGroup group_from_recipients(std::string_view comma_separated) {
   KeyGroup g;
-  std::size_t start = 0;
-  while (start <= comma_separated.size()) {
-    auto comma = comma_separated.find(',', start);
-    std::string r = trim(comma_separated.substr(
-        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-    if (!r.empty()) {
-      age::parse_recipient(r);
-      g.age.push_back({r, ""});
-    }
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
+  for (auto& r : split_commas(comma_separated)) {
+    age::parse_recipient(r);
+    g.age.push_back({std::move(r), ""});
   }
   return g;
 }

@@ -19,6 +19,12 @@ constexpr std::uint8_t kMacOnlyEncryptedInit[32] = {
 class Mac {
  public:
   void update(std::string_view s) { h_.update(as_bytes(s)); }
+  /// A leaf's value as it counts for the MAC (comments never do).
+  void leaf(const Node& v) {
+    std::string bytes = to_bytes(v);
+    update(bytes);
+    wipe(bytes);
+  }
   std::string hex_upper() {
     auto d = h_.finish();
     static const char* kHex = "0123456789ABCDEF";
@@ -191,11 +197,7 @@ std::string encrypt_tree(Branches& branches, const Metadata& md, DataKey key) {
   walk_all(branches, [&](Node& leaf, const std::vector<std::string>& path,
                          const Rules::Stack& stack, bool is_comment) {
     bool enc = rules.encrypted(path, stack, is_comment);
-    if ((!md.mac_only_encrypted || enc) && !is_comment) {
-      std::string bytes = to_bytes(leaf);
-      mac.update(bytes);
-      wipe(bytes);
-    }
+    if ((!md.mac_only_encrypted || enc) && !is_comment) mac.leaf(leaf);
     if (!enc) return;
     std::string ciphertext = encrypt_value(leaf, key, aad_of(path));
     if (is_comment && rules.unencrypted_comment_regex() &&
@@ -242,11 +244,7 @@ std::string decrypt_tree(Branches& branches, const Metadata& md, DataKey key) {
       }
       if (leaf.is_comment()) return;  // a comment stored as a list item
     }
-    if ((!md.mac_only_encrypted || enc) && !is_comment) {
-      std::string bytes = to_bytes(leaf);
-      mac.update(bytes);
-      wipe(bytes);
-    }
+    if ((!md.mac_only_encrypted || enc) && !is_comment) mac.leaf(leaf);
   });
   return mac.hex_upper();
 }

@@ -63,12 +63,10 @@ bool as_bool(const Node& v, const char* field) {
     case Node::Kind::kInt:
       return v.i != 0;
     case Node::Kind::kString: {
+      bool b;
       if (v.str.empty()) return false;
-      for (const char* t : {"1", "t", "T", "TRUE", "true", "True"})
-        if (v.str == t) return true;
-      for (const char* f : {"0", "f", "F", "FALSE", "false", "False"})
-        if (v.str == f) return false;
-      bad(std::string(field) + " is not a boolean");
+      if (!go_parse_bool(v.str, b)) bad(std::string(field) + " is not a boolean");
+      return b;
     }
     default:
       bad(std::string(field) + " is not a boolean");

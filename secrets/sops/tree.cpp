@@ -1,5 +1,6 @@
 #include "secrets/sops/tree.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -151,6 +152,23 @@ bool go_parse_float(std::string_view s, double& out) {
     return false;  // Go returns an error (with ±Inf)
   }
   return res.ec == std::errc() && res.ptr == t.data() + t.size();
+}
+
+bool go_parse_bool(std::string_view s, bool& out) {
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
+    if (s == t) return out = true, true;
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
+    if (s == f) return out = false, true;
+  return false;
+}
+
+std::string trim_space(std::string_view s) {
+  std::size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
+    ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
+    --e;
+  return std::string(s.substr(b, e - b));
 }
 
 bool go_parse_int(std::string_view s, std::int64_t& out) {

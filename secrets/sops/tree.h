@@ -119,6 +119,10 @@ bool operator==(const Node& a, const Node& b);
 std::string go_format_float(double v, char fmt);
 /// Go's strconv.ParseFloat(s, 64); false when s is not a float Go accepts.
 bool go_parse_float(std::string_view s, double& out);
+/// Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False.
+bool go_parse_bool(std::string_view s, bool& out);
+/// `s` without leading and trailing white space.
+std::string trim_space(std::string_view s);
 /// Go's strconv.Atoi / ParseInt(s, 10, 64).
 bool go_parse_int(std::string_view s, std::int64_t& out);
 

@@ -12,15 +12,6 @@ namespace {
 
 constexpr std::string_view kDefault = "DEFAULT";
 
-std::string trim(std::string_view s) {
-  std::size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
-    ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
-    --e;
-  return std::string(s.substr(b, e - b));
-}
-
 std::string strip_comment_char(const std::string& c) {
   std::size_t i = 0;
   if (!c.empty() && c[0] == ';') {
@@ -60,7 +51,7 @@ class IniStore final : public Store {
     Node* section = &doc.map.back().second;
     std::string comments;
     for (std::size_t i = 0; i < lines.size(); ++i) {
-      std::string line = trim(lines[i]);
+      std::string line = trim_space(lines[i]);
       if (line.empty()) continue;
       if (line[0] == '#' || line[0] == ';') {
         if (!comments.empty()) comments += '\n';
@@ -70,7 +61,7 @@ class IniStore final : public Store {
       if (line[0] == '[') {
         auto close = line.rfind(']');
         if (close == std::string::npos) fail(i + 1, "unclosed section header");
-        std::string name = trim(std::string_view(line).substr(1, close - 1));
+        std::string name = trim_space(std::string_view(line).substr(1, close - 1));
         Node sec = Node::mapping();
         if (!comments.empty())
           sec.map.emplace_back(Node::comment(strip_comment_char(comments)), Node());
@@ -90,7 +81,8 @@ class IniStore final : public Store {
         rest_at = line.find_first_of("=:", end + q.size());
       } else {
         rest_at = line.find_first_of("=:");
-        if (rest_at != std::string::npos) key = trim(std::string_view(line).substr(0, rest_at));
+        if (rest_at != std::string::npos)
+          key = trim_space(std::string_view(line).substr(0, rest_at));
       }
       if (rest_at == std::string::npos) fail(i + 1, "key-value delimiter not found");
       std::string value_comment;
@@ -129,7 +121,7 @@ class IniStore final : public Store {
                     "Error encoding section: Section values should always be TreeBranches");
       std::size_t first = 0;
       if (!body.map.empty() && body.map[0].first.is_comment()) {
-        comment_lines(out, body.map[0].first.str, false);
+        comment_lines(out, body.map[0].first.str);
         first = 1;
       }
       bool header = s > 0 || name.str != kDefault;
@@ -153,7 +145,7 @@ class IniStore final : public Store {
       for (const auto& [k, v] : keys)
         align = std::max(align, k.size());
       for (std::size_t i = 0; i < keys.size(); ++i) {
-        if (!key_comments[i].empty()) comment_lines(out, key_comments[i], true);
+        if (!key_comments[i].empty()) comment_lines(out, key_comments[i]);
         std::string value = quote_value(value_to_string(*keys[i].second));
         out +=
             keys[i].first + std::string(align - keys[i].first.size(), ' ') + " = " + value + "\n";
@@ -172,7 +164,7 @@ class IniStore final : public Store {
  private:
   static std::string read_value(std::string_view in, const std::vector<std::string_view>& lines,
                                 std::size_t& i, std::string& comment) {
-    std::string line = trim(in);
+    std::string line = trim_space(in);
     if (line.empty()) return "";
     std::string quote;
     if (line.size() > 3 && line.starts_with("\"\"\"")) {
@@ -202,12 +194,12 @@ class IniStore final : public Store {
     // Continuation lines end with a backslash.
     while (!line.empty() && line.back() == '\\' && i + 1 < lines.size()) {
       line.pop_back();
-      line += trim(lines[++i]);
+      line += trim_space(lines[++i]);
     }
     auto c = line.find_first_of("#;");
     if (c != std::string::npos) {
       comment = line.substr(c);
-      line = trim(std::string_view(line).substr(0, c));
+      line = trim_space(std::string_view(line).substr(0, c));
     }
     if (line.size() >= 2 && ((line.front() == '"' && line.back() == '"') ||
                              (line.front() == '\'' && line.back() == '\'')))
@@ -218,16 +210,20 @@ class IniStore final : public Store {
   static std::string quote_key(const std::string& k) {
     // A key that would read back as a comment, a section or another key is quoted.
     bool odd_start = k.empty() || k[0] == ';' || k[0] == '#' || k[0] == '[' || k[0] == '`';
-    if (odd_start || trim(k).size() != k.size() || k.find_first_of("\"=:") != std::string::npos)
+    if (odd_start || trim_space(k).size() != k.size() ||
+        k.find_first_of("\"=:") != std::string::npos)
       return k.find('`') == std::string::npos ? "`" + k + "`" : "\"\"\"" + k + "\"\"\"";
     if (k.find('`') != std::string::npos) return "\"\"\"" + k + "\"\"\"";
     return k;
   }
 
   static std::string quote_value(const std::string& v) {
+    // Multi-line: backquotes when they can hold it (a value starting with a line break would
+    // leave a bare """ on the first line, which reads back as a quote).
+    if (v.find('\n') != std::string::npos && v.find('`') == std::string::npos) return "`" + v + "`";
     if (v.find_first_of("\n`") != std::string::npos) return "\"\"\"" + v + "\"\"\"";
     if (v.find_first_of("#;") != std::string::npos) return "`" + v + "`";
-    if (trim(v).size() != v.size()) return "\"" + v + "\"";
+    if (trim_space(v).size() != v.size()) return "\"" + v + "\"";
     // A value that would read back with its quotes stripped keeps them inside backquotes.
     bool quoted = v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front();
     // So does one ending in a backslash, which would continue onto the next line.
@@ -235,17 +231,21 @@ class IniStore final : public Store {
     return v;
   }
 
-  static void comment_lines(std::string& out, const std::string& comment, bool trim_plain) {
+  // Comment lines that read back to the same text: the reader strips the first line's
+  // leading "; " (or "# ") characters, so a first line that starts with ';' goes after '#'.
+  static void comment_lines(std::string& out, const std::string& comment) {
     std::size_t start = 0;
+    bool first = true;
     for (;;) {
       auto nl = comment.find('\n', start);
-      std::string line =
-          comment.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-      if (line.empty() || (line[0] != '#' && line[0] != ';')) {
-        out += "; " + (trim_plain ? trim(line) : line) + "\n";
+      std::string line = trim_space(std::string_view(comment).substr(
+          start, nl == std::string::npos ? std::string::npos : nl - start));
+      if (first) {
+        out += (line.starts_with(";") ? "# " : "; ") + line + "\n";
       } else {
-        out += line.substr(0, 1) + " " + trim(std::string_view(line).substr(1)) + "\n";
+        out += (line.starts_with(";") || line.starts_with("#") ? line : "; " + line) + "\n";
       }
+      first = false;
       if (nl == std::string::npos) break;
       start = nl + 1;
     }
