@@ -8,10 +8,12 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   libssl-dev zlib1g-dev libcli11-dev
-  libyaml-dev libre2-dev nlohmann-json3-dev
+  libyaml-dev libre2-dev nlohmann-json3-dev libcurl4-openssl-dev libarchive-dev
   # tests
   libgtest-dev
-  age openssh-client
+  age openssh-client curl
+  # the test rig: Debian's Docker engine, and a static busybox for images built FROM scratch
+  docker.io busybox-static
   # fuzzing (libFuzzer ships in clang's runtime package) and formatting
   clang libclang-rt-14-dev clang-format
   # benchmarks: hyperfine times commands, /usr/bin/time reports peak RSS

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine (run as root):
-#   1. installs the packages it needs (scripts/setup.sh),
+#   1. installs the packages it needs (scripts/setup.sh) and starts dockerd if no engine
+#      answers (scripts/dockerd.sh),
 #   2. checks formatting (clang-format),
 #   3. builds and runs every CTest test in the release build,
 #   4. builds and runs them again under AddressSanitizer + UndefinedBehaviorSanitizer,
@@ -9,6 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+
+# A Docker engine for the engine tests; stopped at the end only if started here.
+scripts/dockerd.sh start
+trap 'scripts/dockerd.sh stop' EXIT
 
 echo "== format"
 mapfile -t sources < <(git ls-files '*.h' '*.cpp')
