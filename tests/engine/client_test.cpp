@@ -199,7 +199,8 @@ TEST_F(Engine, EventsAreSeenForCreateStartDie) {
 
 TEST_F(Engine, TheHealthcheckImageBecomesHealthyOrUnhealthy) {
   std::string good = run("varan-test-healthy", "varan-test/health", {{"Env", {"HEALTHY_AFTER=1"}}});
-  std::string bad = run("varan-test-unhealthy", "varan-test/health", {{"Env", {"NEVER_HEALTHY=1"}}});
+  std::string bad =
+      run("varan-test-unhealthy", "varan-test/health", {{"Env", {"NEVER_HEALTHY=1"}}});
   std::string good_state, bad_state;
   for (int i = 0; i < 300 && (good_state != "healthy" || bad_state != "unhealthy"); ++i) {
     good_state = c().inspect_container(good).state.health;
