@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/age_cmd.h"
+#include "cli/compose_cmd.h"
 #include "cli/secrets_cmd.h"
 
 int main(int argc, char** argv) {
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   std::vector<std::function<std::optional<int>()>> commands;
   commands.push_back(varan::cli::add_age_command(app));
   commands.push_back(varan::cli::add_secrets_command(app));
+  commands.push_back(varan::cli::add_compose_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -207,7 +207,15 @@ class IniStore final : public Store {
     return line;
   }
 
+  // Text holding both a backquote and """ has no INI quoting that reads back.
+  static void check_quotable(const std::string& s, const char* what) {
+    if (s.find('`') != std::string::npos && s.find("\"\"\"") != std::string::npos)
+      throw Error(codes::kErrorDumpingTree,
+                  std::string("cannot write an INI ") + what + " holding both ` and \"\"\"");
+  }
+
   static std::string quote_key(const std::string& k) {
+    check_quotable(k, "key");
     // A key that would read back as a comment, a section or another key is quoted.
     bool odd_start = k.empty() || k[0] == ';' || k[0] == '#' || k[0] == '[' || k[0] == '`';
     if (odd_start || trim_space(k).size() != k.size() ||
@@ -218,6 +226,7 @@ class IniStore final : public Store {
   }
 
   static std::string quote_value(const std::string& v) {
+    check_quotable(v, "value");
     // Multi-line: backquotes when they can hold it (a value starting with a line break would
     // leave a bare """ on the first line, which reads back as a quote).
     if (v.find('\n') != std::string::npos && v.find('`') == std::string::npos) return "`" + v + "`";

@@ -3,7 +3,6 @@
 // sops (go-yaml v3) keeps them. Scalars are typed as go-yaml v3 types them. Written in
 // go-yaml v3's block style (indent 4 by default, sequences indented under their key),
 // with its rules for when a string must be quoted. Long lines are not folded.
-#include <yaml.h>
 
 #include <algorithm>
 #include <cctype>
@@ -13,6 +12,7 @@
 #include <memory>
 
 #include "common/base64.h"
+#include "common/yaml_events.h"
 #include "secrets/sops/stores.h"
 
 namespace varan::sops {
@@ -22,19 +22,10 @@ namespace {
 constexpr std::size_t kMaxDepth = 512;
 constexpr std::size_t kMaxNodes = 1 << 22;  // aliases can multiply a small file
 
-struct Pos {
-  std::size_t line = 0, col = 0;
-  bool operator<(const Pos& o) const { return line != o.line ? line < o.line : col < o.col; }
-  bool operator<=(const Pos& o) const { return !(o < *this); }
-};
-
-struct Event {
-  yaml_event_type_t type;
-  Pos start, end;
-  std::string anchor, tag, value;
-  yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
-  bool plain_implicit = false;
-};
+using Pos = yaml::Mark;
+using Event = yaml::Event;
+using yaml::EventType;
+using yaml::ScalarStyle;
 
 struct Comment {
   Pos pos;
@@ -47,57 +38,13 @@ struct Comment {
 }
 
 std::vector<Event> read_events(std::string_view in) {
-  yaml_parser_t parser;
-  yaml_parser_initialize(&parser);
-  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(in.data()),
-                               in.size());
-  std::vector<Event> events;
-  for (;;) {
-    yaml_event_t ev;
-    if (!yaml_parser_parse(&parser, &ev)) {
-      std::string msg = std::string(parser.problem ? parser.problem : "syntax error") +
-                        " at line " + std::to_string(parser.problem_mark.line + 1) + " column " +
-                        std::to_string(parser.problem_mark.column + 1);
-      if (parser.context) msg += " (" + std::string(parser.context) + ")";
-      yaml_parser_delete(&parser);
-      fail(msg);
-    }
-    Event e;
-    e.type = ev.type;
-    e.start = {ev.start_mark.line, ev.start_mark.column};
-    e.end = {ev.end_mark.line, ev.end_mark.column};
-    auto str = [](const yaml_char_t* s) {
-      return s ? std::string(reinterpret_cast<const char*>(s)) : std::string();
-    };
-    switch (ev.type) {
-      case YAML_SCALAR_EVENT:
-        e.anchor = str(ev.data.scalar.anchor);
-        e.tag = str(ev.data.scalar.tag);
-        e.value.assign(reinterpret_cast<const char*>(ev.data.scalar.value), ev.data.scalar.length);
-        e.style = ev.data.scalar.style;
-        e.plain_implicit = ev.data.scalar.plain_implicit;
-        break;
-      case YAML_SEQUENCE_START_EVENT:
-        e.anchor = str(ev.data.sequence_start.anchor);
-        e.tag = str(ev.data.sequence_start.tag);
-        break;
-      case YAML_MAPPING_START_EVENT:
-        e.anchor = str(ev.data.mapping_start.anchor);
-        e.tag = str(ev.data.mapping_start.tag);
-        break;
-      case YAML_ALIAS_EVENT:
-        e.anchor = str(ev.data.alias.anchor);
-        break;
-      default:
-        break;
-    }
-    bool done = ev.type == YAML_STREAM_END_EVENT;
-    yaml_event_delete(&ev);
-    events.push_back(std::move(e));
-    if (done) break;
+  try {
+    return yaml::read_events(in);
+  } catch (const Error&) {
+    throw;
+  } catch (const varan::Error& e) {
+    fail(e.what());
   }
-  yaml_parser_delete(&parser);
-  return events;
 }
 
 // Comments are what lies outside every scalar, after a '#' that starts a line or follows
@@ -105,7 +52,7 @@ std::vector<Event> read_events(std::string_view in) {
 std::vector<Comment> find_comments(std::string_view in, const std::vector<Event>& events) {
   std::vector<std::pair<Pos, Pos>> tokens;  // ranges that can contain '#' as content
   for (const auto& e : events)
-    if (e.type == YAML_SCALAR_EVENT || e.type == YAML_ALIAS_EVENT)
+    if (e.type == EventType::kScalar || e.type == EventType::kAlias)
       tokens.emplace_back(e.start, e.end);
   std::sort(tokens.begin(), tokens.end());
   std::vector<Comment> out;
@@ -118,7 +65,7 @@ std::vector<Comment> find_comments(std::string_view in, const std::vector<Event>
     if (c == '\n' || c == '\r') {
       i += (c == '\r' && i + 1 < in.size() && in[i + 1] == '\n') ? 2 : 1;
       ++p.line;
-      p.col = 0;
+      p.column = 0;
       content_before = false;
       prev_blank = true;
       continue;
@@ -139,7 +86,7 @@ std::vector<Comment> find_comments(std::string_view in, const std::vector<Event>
     // Advance one UTF-8 character.
     auto uc = static_cast<unsigned char>(c);
     i += uc < 0x80 ? 1 : (uc >> 5) == 6 ? 2 : (uc >> 4) == 14 ? 3 : (uc >> 3) == 30 ? 4 : 1;
-    ++p.col;
+    ++p.column;
   }
   return out;
 }
@@ -280,20 +227,20 @@ class Builder {
   Branches documents() {
     Branches docs;
     std::size_t i = 0;
-    while (ev_[i].type != YAML_STREAM_END_EVENT) {
-      if (ev_[i].type == YAML_STREAM_START_EVENT) {
+    while (ev_[i].type != EventType::kStreamEnd) {
+      if (ev_[i].type == EventType::kStreamStart) {
         ++i;
         continue;
       }
-      if (ev_[i].type != YAML_DOCUMENT_START_EVENT) fail("unexpected event");
+      if (ev_[i].type != EventType::kDocumentStart) fail("unexpected event");
       ++i;
       Node doc = Node::mapping();
-      if (ev_[i].type == YAML_MAPPING_START_EVENT) {
+      if (ev_[i].type == EventType::kMappingStart) {
         doc = build(i, 0);
-      } else if (ev_[i].type == YAML_SEQUENCE_START_EVENT) {
+      } else if (ev_[i].type == EventType::kSequenceStart) {
         fail("YAML documents that are sequences are not supported");
-      } else if (ev_[i].type == YAML_SCALAR_EVENT) {
-        if (!(ev_[i].style == YAML_PLAIN_SCALAR_STYLE &&
+      } else if (ev_[i].type == EventType::kScalar) {
+        if (!(ev_[i].style == ScalarStyle::kPlain &&
               resolve_plain(ev_[i].value).kind == Node::Kind::kNull))
           fail("YAML documents that are values are not supported");
         ++i;
@@ -320,7 +267,7 @@ class Builder {
   void attach(Node& n, Pos before, std::size_t col, bool all) {
     while (next_ < comments_.size() && comments_[next_].pos < before) {
       const Comment& c = comments_[next_];
-      if (!all && !c.is_inline && c.pos.col < col) break;
+      if (!all && !c.is_inline && c.pos.column < col) break;
       Node comment = Node::comment(c.text, c.is_inline);
       if (n.kind == Node::Kind::kMap) {
         n.map.emplace_back(std::move(comment), Node());
@@ -337,7 +284,7 @@ class Builder {
     const Event& e = ev_[i];
     Node out;
     switch (e.type) {
-      case YAML_ALIAS_EVENT: {
+      case EventType::kAlias: {
         auto it = anchors_.find(e.anchor);
         if (it == anchors_.end())
           fail("unknown anchor '" + e.anchor + "' referenced at line " +
@@ -347,17 +294,17 @@ class Builder {
         ++i;
         return it->second;
       }
-      case YAML_SCALAR_EVENT:
+      case EventType::kScalar:
         out = scalar(e);
         ++i;
         break;
-      case YAML_MAPPING_START_EVENT: {
+      case EventType::kMappingStart: {
         out = Node::mapping();
-        std::size_t col = e.start.col;
+        std::size_t col = e.start.column;
         ++i;
-        while (ev_[i].type != YAML_MAPPING_END_EVENT) {
+        while (ev_[i].type != EventType::kMappingEnd) {
           attach(out, ev_[i].start, col, true);
-          if (ev_[i].type != YAML_SCALAR_EVENT)
+          if (ev_[i].type != EventType::kScalar)
             fail("mapping keys that are not strings are not supported (line " +
                  std::to_string(ev_[i].start.line + 1) + ")");
           Node key = scalar(ev_[i]);
@@ -373,11 +320,11 @@ class Builder {
         ++i;
         break;
       }
-      case YAML_SEQUENCE_START_EVENT: {
+      case EventType::kSequenceStart: {
         out = Node::sequence();
-        std::size_t col = e.start.col;
+        std::size_t col = e.start.column;
         ++i;
-        while (ev_[i].type != YAML_SEQUENCE_END_EVENT) {
+        while (ev_[i].type != EventType::kSequenceEnd) {
           attach(out, ev_[i].start, col, true);
           out.list.push_back(build(i, depth + 1));
         }
@@ -406,7 +353,7 @@ class Builder {
     std::string tag = e.tag;
     if (tag.starts_with(kPrefix)) tag = "!!" + tag.substr(kPrefix.size());
     if (tag.empty()) {
-      if (e.style == YAML_PLAIN_SCALAR_STYLE) return resolve_plain(e.value);
+      if (e.style == ScalarStyle::kPlain) return resolve_plain(e.value);
       return Node::string(e.value);
     }
     if (tag == "!!str" || tag == "!") return Node::string(e.value);

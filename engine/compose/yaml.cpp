@@ -1,0 +1,189 @@
+#include "engine/compose/yaml.h"
+
+#include <map>
+
+#include "common/yaml_events.h"
+
+namespace varan::compose {
+
+using yaml::EventType;
+
+bool YNode::is_null() const {
+  if (kind == Kind::kNull) return true;
+  if (kind != Kind::kScalar || quoted || !tag.empty()) return false;
+  return value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL";
+}
+
+const YNode* YNode::find(std::string_view key) const {
+  for (const auto& [k, v] : map)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+YNode* YNode::find(std::string_view key) {
+  return const_cast<YNode*>(static_cast<const YNode*>(this)->find(key));
+}
+
+void YNode::set(const std::string& key, YNode v) {
+  if (YNode* existing = find(key)) {
+    *existing = std::move(v);
+  } else {
+    map.emplace_back(key, std::move(v));
+  }
+}
+
+void YNode::erase(std::string_view key) {
+  for (auto it = map.begin(); it != map.end(); ++it)
+    if (it->first == key) {
+      map.erase(it);
+      return;
+    }
+}
+
+std::string YNode::where() const {
+  return file.empty() ? "" : file + (line ? ":" + std::to_string(line) : "");
+}
+
+namespace {
+
+constexpr std::size_t kMaxDepth = 256;
+constexpr std::size_t kMaxNodes = 1 << 20;
+
+class Builder {
+ public:
+  Builder(const std::vector<yaml::Event>& ev, std::string file) : ev_(ev), file_(std::move(file)) {}
+
+  YNode document() {
+    std::size_t i = 0;
+    YNode doc;
+    bool seen = false;
+    while (ev_[i].type != EventType::kStreamEnd) {
+      if (ev_[i].type == EventType::kDocumentStart) {
+        if (seen) fail(ev_[i], "a compose file holds one YAML document");
+        seen = true;
+        ++i;
+        doc = build(i, 0);
+        continue;
+      }
+      ++i;
+    }
+    if (doc.kind == YNode::Kind::kNull) {
+      doc = YNode::mapping();
+      doc.file = file_;
+      doc.line = 1;
+    }
+    if (!doc.is_map())
+      throw Error(file_ + ": the top level must be a mapping (services:, networks:, ...)");
+    return doc;
+  }
+
+ private:
+  [[noreturn]] void fail(const yaml::Event& e, const std::string& why) const {
+    throw Error(file_ + ":" + std::to_string(e.start.line + 1) + ": " + why);
+  }
+
+  YNode build(std::size_t& i, std::size_t depth) {
+    const yaml::Event& e = ev_[i];
+    if (depth > kMaxDepth) fail(e, "nested too deeply");
+    if (++nodes_ > kMaxNodes) fail(e, "too many nodes (alias expansion?)");
+    YNode out;
+    out.file = file_;
+    out.line = e.start.line + 1;
+    switch (e.type) {
+      case EventType::kAlias: {
+        auto it = anchors_.find(e.anchor);
+        if (it == anchors_.end()) fail(e, "unknown anchor *" + e.anchor);
+        // An alias is a copy: count its nodes, so nested aliases can't blow memory up.
+        nodes_ += it->second.second;
+        if (nodes_ > kMaxNodes) fail(e, "too many nodes (alias expansion?)");
+        ++i;
+        return it->second.first;
+      }
+      case EventType::kScalar:
+        out.kind = YNode::Kind::kScalar;
+        out.value = e.value;
+        out.quoted = e.style != yaml::ScalarStyle::kPlain;
+        out.tag = e.tag;
+        if (out.tag == "tag:yaml.org,2002:str") out.quoted = true;
+        if (out.tag == "tag:yaml.org,2002:null") out.kind = YNode::Kind::kNull;
+        ++i;
+        break;
+      case EventType::kSequenceStart:
+        out.kind = YNode::Kind::kSeq;
+        out.tag = e.tag;
+        ++i;
+        while (ev_[i].type != EventType::kSequenceEnd)
+          out.seq.push_back(build(i, depth + 1));
+        ++i;
+        break;
+      case EventType::kMappingStart: {
+        out.kind = YNode::Kind::kMap;
+        out.tag = e.tag;
+        ++i;
+        std::vector<YNode> merges;
+        while (ev_[i].type != EventType::kMappingEnd) {
+          const yaml::Event& key_ev = ev_[i];
+          if (key_ev.type != EventType::kScalar) fail(key_ev, "mapping keys must be strings");
+          std::string key = key_ev.value;
+          ++i;
+          YNode value = build(i, depth + 1);
+          if (key == "<<" && key_ev.style == yaml::ScalarStyle::kPlain) {
+            // A merge key: a mapping, or a list of mappings, whose keys fill in the rest.
+            if (value.is_map()) {
+              merges.push_back(std::move(value));
+            } else if (value.is_seq()) {
+              for (auto& m : value.seq) {
+                if (!m.is_map()) fail(key_ev, "<< merges mappings only");
+                merges.push_back(std::move(m));
+              }
+            } else {
+              fail(key_ev, "<< merges mappings only");
+            }
+            continue;
+          }
+          if (out.find(key)) fail(key_ev, "duplicate key \"" + key + "\"");
+          out.map.emplace_back(std::move(key), std::move(value));
+        }
+        for (const auto& m : merges)
+          for (const auto& [k, v] : m.map)
+            if (!out.find(k)) out.map.emplace_back(k, v);
+        ++i;
+        break;
+      }
+      default:
+        fail(e, "unexpected YAML event");
+    }
+    if (!e.anchor.empty()) anchors_[e.anchor] = {out, count(out)};
+    return out;
+  }
+
+  const std::vector<yaml::Event>& ev_;
+  std::string file_;
+  static std::size_t count(const YNode& n) {
+    std::size_t c = 1;
+    for (const auto& [k, v] : n.map)
+      c += count(v);
+    for (const auto& v : n.seq)
+      c += count(v);
+    return c;
+  }
+
+  std::map<std::string, std::pair<YNode, std::size_t>> anchors_;
+  std::size_t nodes_ = 0;
+};
+
+}  // namespace
+
+YNode parse_yaml(std::string_view text, const std::string& file) {
+  std::vector<yaml::Event> events;
+  try {
+    events = yaml::read_events(text);
+  } catch (const Error&) {
+    throw;
+  } catch (const varan::Error& e) {
+    throw Error(file + ": " + e.what());
+  }
+  return Builder(events, file).document();
+}
+
+}  // namespace varan::compose
