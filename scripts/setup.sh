@@ -14,6 +14,8 @@ packages=(
   age openssh-client curl
   # the test rig: Debian's Docker engine, and a static busybox for images built FROM scratch
   docker.io busybox-static
+  # the behavioural reference for `varan compose` (docker-compose v1, Python)
+  docker-compose
   # fuzzing (libFuzzer ships in clang's runtime package) and formatting
   clang libclang-rt-14-dev clang-format
   # benchmarks: hyperfine times commands, /usr/bin/time reports peak RSS

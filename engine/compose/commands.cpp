@@ -184,6 +184,17 @@ void down(engine::Client& client, const Project& project, const DownOptions& opt
                 client.stop_container(c.id, stop_timeout(project, s, opts.timeout_s));
               client.remove_container(c.id, true, opts.volumes);
               if (opts.progress) opts.progress(" Container " + c.name() + "  Removed");
+              // Anonymous volumes handed from a replaced container are mounted by name, so
+              // the engine doesn't take them with the container: -v removes them here.
+              if (opts.volumes)
+                for (const auto& m : c.mounts)
+                  if (m.type == "volume" && m.name.size() == 64 &&
+                      m.name.find_first_not_of("0123456789abcdef") == std::string::npos) {
+                    try {
+                      client.remove_volume(m.name);
+                    } catch (const std::exception&) {
+                    }
+                  }
             } catch (const engine::NotFound&) {
             } catch (const std::exception& e) {
               std::lock_guard lock(mu);

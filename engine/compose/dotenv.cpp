@@ -66,7 +66,10 @@ class Parser {
     std::string key(t_.substr(s, i_ - s));
     while (i_ < t_.size() && is_space(t_[i_]))
       ++i_;
-    if (key.empty()) fail("expected a variable name, found '" + std::string(1, t_[i_]) + "'");
+    if (key.empty()) {
+      if (i_ >= t_.size() || t_[i_] == '\n') fail("expected a variable name after export");
+      fail("expected a variable name, found '" + std::string(1, t_[i_]) + "'");
+    }
     if (i_ >= t_.size() || t_[i_] == '\n' || t_[i_] == '#') {
       // A bare KEY: inherited from the environment when it is set there.
       while (i_ < t_.size() && t_[i_] != '\n')

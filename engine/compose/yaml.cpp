@@ -28,7 +28,7 @@ void YNode::set(const std::string& key, YNode v) {
   if (YNode* existing = find(key)) {
     *existing = std::move(v);
   } else {
-    map.emplace_back(key, std::move(v));
+    map.push_back({key, std::move(v)});
   }
 }
 
@@ -142,11 +142,11 @@ class Builder {
             continue;
           }
           if (out.find(key)) fail(key_ev, "duplicate key \"" + key + "\"");
-          out.map.emplace_back(std::move(key), std::move(value));
+          out.map.push_back({std::move(key), std::move(value)});
         }
         for (const auto& m : merges)
           for (const auto& [k, v] : m.map)
-            if (!out.find(k)) out.map.emplace_back(k, v);
+            if (!out.find(k)) out.map.push_back({k, v});
         ++i;
         break;
       }

@@ -20,34 +20,22 @@ class Error : public varan::Error {
   using varan::Error::Error;
 };
 
+struct YEntry;
+
 struct YNode {
   enum class Kind { kNull, kScalar, kMap, kSeq };
   Kind kind = Kind::kNull;
-  std::string value;    // scalar text
-  bool quoted = false;  // a quoted or block scalar: a string, whatever it looks like
-  std::string tag;      // "!reset", "!override", "!!str", ...
-  std::vector<std::pair<std::string, YNode>> map;
+  std::string value;        // scalar text
+  bool quoted = false;      // a quoted or block scalar: a string, whatever it looks like
+  std::string tag;          // "!reset", "!override", "!!str", ...
+  std::vector<YEntry> map;  // in file order
   std::vector<YNode> seq;
   std::string file;
   std::size_t line = 0;  // from 1
 
-  static YNode scalar(std::string v, bool quoted = true) {
-    YNode n;
-    n.kind = Kind::kScalar;
-    n.value = std::move(v);
-    n.quoted = quoted;
-    return n;
-  }
-  static YNode mapping() {
-    YNode n;
-    n.kind = Kind::kMap;
-    return n;
-  }
-  static YNode sequence() {
-    YNode n;
-    n.kind = Kind::kSeq;
-    return n;
-  }
+  static YNode scalar(std::string v, bool quoted = true);
+  static YNode mapping();
+  static YNode sequence();
   bool is_null() const;  // null, or a plain scalar that reads as null (~, null, empty)
   bool is_map() const { return kind == Kind::kMap; }
   bool is_seq() const { return kind == Kind::kSeq; }
@@ -59,6 +47,31 @@ struct YNode {
   /// "file:line" for messages.
   std::string where() const;
 };
+
+/// A key and its value in a mapping (`first`/`second`, like std::pair, which can't hold
+/// the incomplete YNode).
+struct YEntry {
+  std::string first;
+  YNode second;
+};
+
+inline YNode YNode::scalar(std::string v, bool quoted) {
+  YNode n;
+  n.kind = Kind::kScalar;
+  n.value = std::move(v);
+  n.quoted = quoted;
+  return n;
+}
+inline YNode YNode::mapping() {
+  YNode n;
+  n.kind = Kind::kMap;
+  return n;
+}
+inline YNode YNode::sequence() {
+  YNode n;
+  n.kind = Kind::kSeq;
+  return n;
+}
 
 /// Parses one compose file. Throws Error naming `file` and the line.
 YNode parse_yaml(std::string_view text, const std::string& file);

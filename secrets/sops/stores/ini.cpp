@@ -207,30 +207,31 @@ class IniStore final : public Store {
     return line;
   }
 
-  // Text holding both a backquote and """ has no INI quoting that reads back.
-  static void check_quotable(const std::string& s, const char* what) {
-    if (s.find('`') != std::string::npos && s.find("\"\"\"") != std::string::npos)
+  // """text""": only when the text can't end the quoting early (no """ inside, no " at the
+  // end); otherwise INI has no quoting that reads back, and writing fails.
+  static std::string triple(const std::string& s, const char* what) {
+    if (s.find("\"\"\"") != std::string::npos || s.ends_with('"'))
       throw Error(codes::kErrorDumpingTree,
-                  std::string("cannot write an INI ") + what + " holding both ` and \"\"\"");
+                  std::string("cannot write this INI ") + what +
+                      ": it holds ` and \" where no quoting can hold both");
+    return "\"\"\"" + s + "\"\"\"";
   }
 
   static std::string quote_key(const std::string& k) {
-    check_quotable(k, "key");
     // A key that would read back as a comment, a section or another key is quoted.
     bool odd_start = k.empty() || k[0] == ';' || k[0] == '#' || k[0] == '[' || k[0] == '`';
     if (odd_start || trim_space(k).size() != k.size() ||
         k.find_first_of("\"=:") != std::string::npos)
-      return k.find('`') == std::string::npos ? "`" + k + "`" : "\"\"\"" + k + "\"\"\"";
-    if (k.find('`') != std::string::npos) return "\"\"\"" + k + "\"\"\"";
+      return k.find('`') == std::string::npos ? "`" + k + "`" : triple(k, "key");
+    if (k.find('`') != std::string::npos) return triple(k, "key");
     return k;
   }
 
   static std::string quote_value(const std::string& v) {
-    check_quotable(v, "value");
     // Multi-line: backquotes when they can hold it (a value starting with a line break would
     // leave a bare """ on the first line, which reads back as a quote).
     if (v.find('\n') != std::string::npos && v.find('`') == std::string::npos) return "`" + v + "`";
-    if (v.find_first_of("\n`") != std::string::npos) return "\"\"\"" + v + "\"\"\"";
+    if (v.find_first_of("\n`") != std::string::npos) return triple(v, "value");
     if (v.find_first_of("#;") != std::string::npos) return "`" + v + "`";
     if (trim_space(v).size() != v.size()) return "\"" + v + "\"";
     // A value that would read back with its quotes stripped keeps them inside backquotes.
