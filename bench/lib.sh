@@ -47,7 +47,7 @@ hyperfine_median() {
     return 1
   }
   local median_s rss=0 m
-  median_s=$(awk -F, 'NR == 2 { print $5 }' "$tmp/h.csv")
+  median_s=$(awk -F, 'NR == 2 { print $(NF - 4) }' "$tmp/h.csv")  # command,mean,stddev,median,user,system,min,max
   for ((i = 0; i < 3; i++)); do
     [[ ${#prepare[@]} -gt 0 ]] && bash -c "${prepare[1]}"
     /usr/bin/time -f '%M' -o "$tmp/rss" "$@" >/dev/null 2>&1

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <csignal>
 #include <ctime>
 #include <iomanip>
@@ -90,12 +92,29 @@ cmp::Project load(const Globals& g, const std::vector<std::string>& services,
 
 std::optional<int> opt_timeout(int t) { return t < 0 ? std::nullopt : std::optional<int>(t); }
 
+// "N units ago" as docker and compose print it (go-units' HumanDuration).
 std::string human_age(std::int64_t created) {
   std::int64_t secs = static_cast<std::int64_t>(std::time(nullptr)) - created;
-  if (secs < 60) return std::to_string(secs) + " seconds ago";
-  if (secs < 3600) return std::to_string(secs / 60) + " minutes ago";
-  if (secs < 86400) return std::to_string(secs / 3600) + " hours ago";
-  return std::to_string(secs / 86400) + " days ago";
+  auto n = [](std::int64_t v, const char* unit) {
+    return std::to_string(v) + " " + unit + (v == 1 ? "" : "s") + " ago";
+  };
+  std::int64_t mins = secs / 60, hours = secs / 3600;
+  if (secs < 1) return "Less than a second ago";
+  if (secs < 60) return n(secs, "second");
+  if (mins == 1) return "About a minute ago";
+  if (mins < 60) return n(mins, "minute");
+  if (hours == 1) return "About an hour ago";
+  if (hours < 48) return n(hours, "hour");
+  if (hours < 24 * 7 * 2) return n(hours / 24, "day");
+  if (hours < 24 * 30 * 2) return n(hours / 24 / 7, "week");
+  if (hours < 24 * 365 * 2) return n(hours / 24 / 30, "month");
+  return n(hours / 24 / 365, "year");
+}
+
+// Columns are as wide as what shows: UTF-8 continuation bytes take no room.
+std::size_t display_width(const std::string& s) {
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
 std::string ports_text(const engine::ContainerSummary& c) {
@@ -191,12 +210,12 @@ int run_ps(const Globals& g, const Ps& s) {
   std::array<std::size_t, 7> w{};
   for (const auto& r : rows)
     for (std::size_t i = 0; i < 7; ++i)
-      w[i] = std::max(w[i], r[i].size());
+      w[i] = std::max(w[i], display_width(r[i]));
   for (const auto& r : rows) {
     std::string line;
     for (std::size_t i = 0; i < 7; ++i) {
       line += r[i];
-      if (i + 1 < 7) line += std::string(w[i] - r[i].size() + 3, ' ');
+      if (i + 1 < 7) line += std::string(w[i] - display_width(r[i]) + 3, ' ');
     }
     while (!line.empty() && line.back() == ' ')
       line.pop_back();

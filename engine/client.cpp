@@ -87,20 +87,27 @@ std::string filters_json(const Filters& f) {
 Client::Client(Endpoint endpoint) : transport_(std::move(endpoint)) {}
 
 std::string Client::api_version() {
-  std::call_once(negotiated_, [this] {
+  {
+    std::lock_guard lock(version_mu_);
+    if (!version_.empty()) return version_;
     if (const char* forced = std::getenv("DOCKER_API_VERSION"); forced && *forced) {
       version_ = forced;
       if (version_.starts_with("v")) version_.erase(0, 1);
-      return;
+      return version_;
     }
-    std::string engine = ping();
-    if (engine.empty()) engine = "1.24";  // what engines without the header speak
-    if (older(engine, kMinApiVersion))
-      throw Error(0, "",
-                  "the Docker engine at " + endpoint().address + " speaks API " + engine +
-                      ", older than the " + kMinApiVersion + " Varan needs");
-    version_ = older(engine, kMaxApiVersion) ? engine : kMaxApiVersion;
-  });
+  }
+  std::string engine = ping();
+  if (engine.empty()) engine = "1.24";  // what engines without the header speak
+  return settle_version(engine);
+}
+
+std::string Client::settle_version(const std::string& engine) {
+  if (older(engine, kMinApiVersion))
+    throw Error(0, "",
+                "the Docker engine at " + endpoint().address + " speaks API " + engine +
+                    ", older than the " + kMinApiVersion + " Varan needs");
+  std::lock_guard lock(version_mu_);
+  if (version_.empty()) version_ = older(engine, kMaxApiVersion) ? engine : kMaxApiVersion;
   return version_;
 }
 
@@ -110,6 +117,26 @@ Response Client::call(const std::string& method, const std::string& path,
                       const std::string& context, const std::string& body,
                       const std::string& content_type, const std::vector<std::string>& headers,
                       long timeout_ms) {
+  bool known;
+  {
+    std::lock_guard lock(version_mu_);
+    known = !version_.empty() || std::getenv("DOCKER_API_VERSION");
+  }
+  // A first GET needs no ping: it goes out at the oldest version we speak (whose answers we
+  // parse anyway) and the engine's Api-Version header settles the version for what follows.
+  if (!known && method == "GET") {
+    Request req{method,  std::string("/v") + kMinApiVersion + path, body, content_type,
+                headers, timeout_ms > 0 ? timeout_ms : timeout_ms_};
+    ++requests_;
+    Response res = transport_.send(req);
+    auto it = res.headers.find("api-version");
+    if (it != res.headers.end() && !it->second.empty()) {
+      settle_version(it->second);
+      check(res, context);
+      return res;
+    }
+    // No header (a proxy in between?): negotiate the usual way and send it again.
+  }
   Request req{method,       versioned(path), body,
               content_type, headers,         timeout_ms > 0 ? timeout_ms : timeout_ms_};
   ++requests_;

@@ -168,7 +168,8 @@ class Client {
   std::string versioned(const std::string& path);
 
   Transport transport_;
-  std::once_flag negotiated_;
+  std::string settle_version(const std::string& engine);
+  std::mutex version_mu_;
   std::string version_;
   std::atomic<std::size_t> requests_{0};
   long timeout_ms_ = 60'000;

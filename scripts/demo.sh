@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job, from a fresh Debian 12 machine (run as root): installs what it needs,
 # builds Varan, then shows `varan age` generating a key, encrypting a demo file for two
-# recipients (one made by the reference age-keygen) and decrypting it again, and the SOPS
-# pre_deploy step: `varan secrets encrypt` by .sops.yaml rules, `sops-decrypt` on the folder.
+# recipients (one made by the reference age-keygen) and decrypting it again, the SOPS
+# pre_deploy step (`varan secrets encrypt` by .sops.yaml rules, `sops-decrypt` on the folder),
+# and the deploy: `varan compose up -d` on the stack using the decrypted .env, a secret
+# rotated, and a second deploy that recreates only the service that reads it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -46,3 +48,39 @@ stat -c '%a %n' stack/.env
 cat stack/.env
 echo "== again: nothing changed, nothing is rewritten"
 SOPS_AGE_KEY_FILE=$PWD/key.txt "$(dirname "$varan")/sops-decrypt" stack
+
+echo
+echo "== deploy the stack with varan compose (Debian's dockerd; started if none answers)"
+"$OLDPWD/scripts/dockerd.sh" start
+# The demo image: Debian's static busybox FROM scratch (no registry is needed).
+mkdir image
+cp /bin/busybox image/busybox
+printf 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox"]\nCMD ["sleep", "3600"]\n' >image/Dockerfile
+docker build -q -t varan-demo/busybox image >/dev/null 2>"$work/build.log" || { cat "$work/build.log" >&2; exit 1; }
+cat >stack/compose.yaml <<'YAML'
+services:
+  app:
+    image: varan-demo/busybox
+    init: true
+    env_file: .env # written by sops-decrypt from .sops.env
+    depends_on: [cache]
+  cache:
+    image: varan-demo/busybox
+    init: true
+YAML
+trap '"$varan" compose --project-directory "$work/stack" -p varan-demo down -t 1 >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+cd stack
+echo "== varan compose -p varan-demo up -d"
+"$varan" compose -p varan-demo up -d
+"$varan" compose -p varan-demo ps
+echo "== rotate a secret: encrypt the new value, decrypt to .env, deploy again"
+printf 'DB_PASSWORD=a new password\nAPI_TOKEN=demo-token\n' >.sops.env
+(cd "$work" && "$varan" secrets encrypt -i stack/.sops.env)
+SOPS_AGE_KEY_FILE=$work/key.txt "$(dirname "$varan")/sops-decrypt" .
+echo "== varan compose up -d --dry-run"
+"$varan" compose -p varan-demo up -d --dry-run
+"$varan" compose -p varan-demo up -d
+echo "== and once more: nothing changed, nothing is touched"
+"$varan" compose -p varan-demo up -d
+echo "== varan compose down"
+"$varan" compose -p varan-demo down -t 1

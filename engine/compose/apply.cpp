@@ -339,8 +339,18 @@ class Runner {
       if (!plan_.for_service(name).empty()) services.push_back(name);
     for (const auto& name : services)
       state_[name] = State::kPending;
+    // A service with nothing to do and nothing to wait for needs no thread of its own.
+    for (const auto& name : services) {
+      const Service& s = *p_.find(name);
+      auto actions = plan_.for_service(name);
+      bool idle =
+          s.depends_on.empty() && std::all_of(actions.begin(), actions.end(),
+                                              [](const Action* a) { return a->op == Op::kKeep; });
+      if (idle) service_task(name);
+    }
     for (const auto& name : services)
-      threads.emplace_back([this, name] { service_task(name); });
+      if (state_[name] == State::kPending)
+        threads.emplace_back([this, name] { service_task(name); });
     for (auto& t : threads)
       t.join();
     if (!first_error_.empty()) throw Error(first_error_);

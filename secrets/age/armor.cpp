@@ -107,13 +107,9 @@ ArmorWriter::ArmorWriter(Sink& out) : out_(out) {
   text_ += '\n';
 }
 
+// Lines are encoded as the bytes arrive and the text goes out in blocks of about 64 KiB, so
+// memory stays small whatever size the writes come in.
 void ArmorWriter::flush_lines(bool final) {
-  std::size_t whole = in_.size() / kBytesPerLine * kBytesPerLine;
-  for (std::size_t i = 0; i < whole; i += kBytesPerLine) {
-    text_ += base64::encode(std::span(in_).subspan(i, kBytesPerLine));
-    text_ += '\n';
-  }
-  in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(whole));
   if (final && !in_.empty()) {
     text_ += base64::encode(in_);
     text_ += '\n';
@@ -124,8 +120,18 @@ void ArmorWriter::flush_lines(bool final) {
 }
 
 void ArmorWriter::write(const std::uint8_t* buf, std::size_t n) {
-  in_.insert(in_.end(), buf, buf + n);
-  if (in_.size() >= 64 * 1024) flush_lines(false);
+  while (n > 0) {
+    std::size_t k = std::min(n, kBytesPerLine - in_.size());
+    in_.insert(in_.end(), buf, buf + k);
+    buf += k;
+    n -= k;
+    if (in_.size() == kBytesPerLine) {
+      text_ += base64::encode(in_);
+      text_ += '\n';
+      in_.clear();
+      if (text_.size() >= 64 * 1024) flush_lines(false);
+    }
+  }
 }
 
 void ArmorWriter::finish() {

@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "engine/compose/commands.h"
 #include "engine/compose/labels.h"
+#include "engine/compose/load.h"
 #include "tests/support/engine_support.h"
 
 namespace varan::test {
@@ -313,6 +315,31 @@ TEST_F(ComposeUp, ConfigPrintsTheResolvedModel) {
   EXPECT_NE(r.out.find("published: \"8080\""), std::string::npos) << r.out;
   r = varan({"config", "--services"});
   EXPECT_EQ(r.out, "web\n");
+}
+
+// A no-op `up -d` costs one container list plus one inspect per distinct image, counted
+// from a fresh client (so the version negotiation is included): no ping, no network or
+// volume listing for things already seen on the containers.
+TEST_F(ComposeUp, ANoOpUpIsOneListAndOneInspectPerDistinctImage) {
+  write("compose.yaml",
+        "services:\n"
+        "  a:\n    image: varan-test/sleep\n    init: true\n    volumes: [data:/data]\n"
+        "  b:\n    image: varan-test/sleep\n    init: true\n    networks: [default, back]\n"
+        "  c:\n    image: varan-test/httpd\n    depends_on: [a]\n"
+        "networks:\n  back: {}\nvolumes:\n  data: {}\n");
+  compose::LoadOptions lo;
+  lo.project_name = project_;
+  lo.cwd = dir_.path();
+  compose::Project p = compose::load_project(lo);
+  {
+    engine::Client cold;
+    compose::up(cold, p, {});
+  }
+  engine::Client client;
+  auto r = compose::up(client, p, {});
+  EXPECT_EQ(r.applied.created.size() + r.applied.recreated.size() + r.applied.started.size(), 0u);
+  EXPECT_EQ(r.applied.kept.size(), 3u);
+  EXPECT_EQ(client.request_count(), 1u + 2u) << "one list and two image inspects";
 }
 
 }  // namespace
