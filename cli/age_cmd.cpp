@@ -146,7 +146,7 @@ SecretString prompt_new_passphrase() {
 }
 
 void pump(Source& in, Sink& out) {
-  SecureBytes buf(256 << 10);  // big enough to amortise syscalls, small for the RSS budget
+  SecureBytes buf(128 << 10);  // big enough to amortise syscalls, small for the RSS budget
   for (std::size_t r; (r = in.read(buf.data(), buf.size())) > 0;)
     out.write(buf.data(), r);
 }
@@ -223,7 +223,7 @@ int run_age(const AgeOptions& o) {
     else if (!batchpass)
       ids.push_back(std::make_unique<RejectScryptIdentity>());
     FdSource src(in_fd, in_name);
-    BufferedReader in(src, (256 << 10) + (128 << 10));
+    BufferedReader in(src, 256 << 10);
     Output out(o.output, 0600);
     decrypt_any(in, ids, out.sink());
     out.commit();

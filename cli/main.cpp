@@ -4,6 +4,7 @@
 
 #include "cli/age_cmd.h"
 #include "cli/compose_cmd.h"
+#include "cli/deploy_cmd.h"
 #include "cli/secrets_cmd.h"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   commands.push_back(varan::cli::add_age_command(app));
   commands.push_back(varan::cli::add_secrets_command(app));
   commands.push_back(varan::cli::add_compose_command(app));
+  commands.push_back(varan::cli::add_deploy_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -25,7 +25,7 @@ Output::Output(const std::string& path, unsigned mode) {
     file_ = std::make_unique<AtomicFile>(path, mode);
     raw = file_.get();
   }
-  buffered_ = std::make_unique<BufferedSink>(*raw, 256 << 10);
+  buffered_ = std::make_unique<BufferedSink>(*raw, 128 << 10);
 }
 
 Output::~Output() {

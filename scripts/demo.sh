@@ -4,9 +4,11 @@
 # recipients (one made by the reference age-keygen) and decrypting it again, the SOPS
 # pre_deploy step (`varan secrets encrypt` by .sops.yaml rules, `sops-decrypt` on the folder),
 # and the deploy: `varan compose up -d` on the stack using the decrypted .env, a secret
-# rotated, and a second deploy that recreates only the service that reads it.
+# rotated, and a second deploy that recreates only the service that reads it; then
+# `varan deploy` of examples/ (served as a git repo): clone, in-process decryption, up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+src=$PWD
 scripts/setup.sh
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 varan=$PWD/build/cli/varan
@@ -84,3 +86,22 @@ echo "== and once more: nothing changed, nothing is touched"
 "$varan" compose -p varan-demo up -d
 echo "== varan compose down"
 "$varan" compose -p varan-demo down -t 1
+
+echo
+echo "== varan deploy examples/stacks.toml: the examples/ repo served by git, deployed"
+# The demo's git remote: a bare repo holding examples/repo (git runs here, in the demo
+# script; varan itself clones with libgit2).
+g() { git -c user.name=demo -c user.email=demo@varan.invalid -c init.defaultBranch=main "$@"; }
+g init -q --bare "$work/examples.git"
+g init -q "$work/examples-work"
+cp -a "$src/examples/repo/." "$work/examples-work/"
+g -C "$work/examples-work" add -A
+g -C "$work/examples-work" commit -q -m "demo stack"
+g -C "$work/examples-work" push -q "$work/examples.git" HEAD:refs/heads/main
+sed "s|@REPO@|$work/examples.git|" "$src/examples/stacks.toml" >"$work/stacks.toml"
+export SOPS_AGE_KEY_FILE=$src/examples/demo-age-key.txt
+"$varan" deploy "$work/stacks.toml" --root "$work/root"
+echo "== varan deploy --if-changed: nothing changed, nothing is touched"
+"$varan" deploy "$work/stacks.toml" --root "$work/root" --if-changed
+"$varan" compose --project-directory "$work/root/varan-demo/demo" -p varan-demo ps
+"$varan" compose --project-directory "$work/root/varan-demo/demo" -p varan-demo down -t 1

@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libssl-dev zlib1g-dev libcli11-dev
   libyaml-dev libre2-dev nlohmann-json3-dev libcurl4-openssl-dev libarchive-dev
+  libgit2-dev libtomlplusplus-dev
   # tests
   libgtest-dev
   age openssh-client curl
@@ -16,6 +17,9 @@ packages=(
   docker.io busybox-static
   # the behavioural reference for `varan compose` (docker-compose v1, Python)
   docker-compose
+  # the deploy tests: a smart-HTTP git server (nginx + git-http-backend through fcgiwrap),
+  # git to make the commits it serves, strace to count the processes a deploy starts
+  git nginx-light fcgiwrap strace
   # fuzzing (libFuzzer ships in clang's runtime package) and formatting
   clang libclang-rt-14-dev clang-format
   # benchmarks: hyperfine times commands, /usr/bin/time reports peak RSS

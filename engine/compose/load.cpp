@@ -187,9 +187,24 @@ namespace {
 
 // ---------------------------------------------------------------- paths and environment
 
+// The overlay of the load running on this thread (LoadOptions::file_overlay).
+thread_local const std::map<std::string, std::string>* t_overlay = nullptr;
+
+const std::string* overlaid(const std::string& path) {
+  if (!t_overlay) return nullptr;
+  auto it = t_overlay->find(path);
+  return it == t_overlay->end() ? nullptr : &it->second;
+}
+
 std::string read_text(const std::string& path) {
+  if (const std::string* text = overlaid(path)) return *text;
   SecureBytes b = varan::read_file(path, std::size_t(64) << 20);
   return std::string(b.begin(), b.end());
+}
+
+bool is_file(const std::string& path) {
+  std::error_code ec;
+  return overlaid(path) || fs::is_regular_file(path, ec);
 }
 
 std::string absolute_in(const std::string& base, const std::string& p, const std::string& home) {
@@ -218,11 +233,11 @@ Lookup lookup_in(const Env& env) {
 void add_dotenv(Env& env, const std::string& file, bool required,
                 std::vector<std::string>* loaded) {
   std::error_code ec;
-  if (!fs::exists(file, ec)) {
+  if (!overlaid(file) && !fs::exists(file, ec)) {
     if (required) throw Error(file + ": env file not found");
     return;
   }
-  if (fs::is_directory(file, ec)) {
+  if (!overlaid(file) && fs::is_directory(file, ec)) {
     if (required) throw Error(file + ": is a directory, expected an env file");
     return;
   }
@@ -1521,8 +1536,7 @@ class Loader {
             else if (!fmt.empty())
               t.fail(*f, "env_file.format", "expected raw, got \"" + fmt + "\"");
           }
-          std::error_code ec;
-          if (!fs::is_regular_file(path->value, ec)) {
+          if (!is_file(path->value)) {
             if (!required) continue;
             t.fail(e, k,
                    "env file " + path->value + " not found (create it, or set required: false)");
@@ -1608,6 +1622,15 @@ class Loader {
 
 }  // namespace
 
-Project load_project(const LoadOptions& opts) { return Loader(opts).run(); }
+Project load_project(const LoadOptions& opts) {
+  struct Overlay {
+    explicit Overlay(const std::map<std::string, std::string>* o) : saved(t_overlay) {
+      t_overlay = o;
+    }
+    ~Overlay() { t_overlay = saved; }
+    const std::map<std::string, std::string>* saved;
+  } overlay(opts.file_overlay);
+  return Loader(opts).run();
+}
 
 }  // namespace varan::compose

@@ -28,6 +28,9 @@ struct LoadOptions {
   /// The environment; default: the process's. Entries here win over the process's.
   std::map<std::string, std::string> environment;
   bool inherit_environment = true;
+  /// Files whose contents are given here instead of read from disk (absolute, normalised
+  /// path -> contents), e.g. env files decrypted in memory by a pre_deploy step.
+  const std::map<std::string, std::string>* file_overlay = nullptr;
 };
 
 /// Loads and resolves a project. Throws compose::Error.

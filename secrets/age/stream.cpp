@@ -20,7 +20,7 @@ using Nonce = std::array<std::uint8_t, 12>;
 
 // Chunks are independent, so a batch of them is sealed or opened on several cores at once;
 // everything that decides what is released stays sequential.
-constexpr std::size_t kBatch = 8;
+constexpr std::size_t kBatch = 4;
 
 Nonce nonce_for(std::uint64_t counter, bool last) {
   Nonce n{};

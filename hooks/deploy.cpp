@@ -1,0 +1,645 @@
+#include "hooks/deploy.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+#include "common/io.h"
+#include "engine/client.h"
+#include "engine/compose/commands.h"
+#include "engine/compose/load.h"
+#include "engine/compose/plan.h"
+#include "hooks/command.h"
+#include "hooks/interpolate.h"
+#include "secrets/sops/folder.h"
+
+namespace varan::hooks {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+std::string absolute_in(const std::string& base, const std::string& p) {
+  fs::path path(p);
+  if (path.is_relative()) path = fs::path(base) / path;
+  std::string s = path.lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/')
+    s.pop_back();
+  return s;
+}
+
+// One stack at a time, across threads and processes: flock on a file under the root.
+class StackLock {
+ public:
+  StackLock(const std::string& root, const std::string& folder) {
+    std::error_code ec;
+    fs::create_directories(root + "/.locks", ec);
+    std::string path = root + "/.locks/" + folder + ".lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw IoError("can't open the stack lock " + path, errno);
+    while (::flock(fd_, LOCK_EX) != 0)
+      if (errno != EINTR) throw IoError("can't lock " + path, errno);
+  }
+  ~StackLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  StackLock(const StackLock&) = delete;
+  StackLock& operator=(const StackLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// Plaintext held for the compose loader and written only once the deploy can go ahead.
+struct Staged {
+  std::map<std::string, std::string> files;  // absolute path -> contents
+  std::set<std::string> decrypted;           // paths whose contents a .sops.* file gave
+  ~Staged() {
+    for (auto& [p, text] : files)
+      wipe(text);
+  }
+};
+
+// An env file as it was before a shell hook ran, to be put back if the deploy fails.
+struct Backup {
+  std::string path;
+  bool existed = false;
+  SecretString content;
+  unsigned mode = 0600;
+};
+
+std::optional<std::string> read_if_exists(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  SecureBytes b = read_file(path, std::size_t(64) << 20);
+  return std::string(b.begin(), b.end());
+}
+
+void write_secret_file(const std::string& path, const std::string& text) {
+  write_file_atomic(path, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, 0600);
+}
+
+// The `up` flags a stack's extra_args may carry.
+struct UpArgs {
+  compose::UpOptions up;
+  std::vector<std::string> services;
+};
+
+UpArgs parse_extra_args(const std::vector<std::string>& args, const std::string& stack) {
+  UpArgs a;
+  auto value = [&](std::size_t& i, const std::string& flag) {
+    if (i + 1 >= args.size())
+      throw Error("stack \"" + stack + "\": extra_args: " + flag + " needs a value");
+    return args[++i];
+  };
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::string inline_value;
+    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
+      inline_value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    auto val = [&] { return inline_value.empty() ? value(i, arg) : inline_value; };
+    if (arg == "-d" || arg == "--detach") {
+    } else if (arg == "--force-recreate") {
+      a.up.plan.recreate = compose::RecreatePolicy::kForce;
+    } else if (arg == "--no-recreate") {
+      a.up.plan.recreate = compose::RecreatePolicy::kNever;
+    } else if (arg == "--remove-orphans") {
+      a.up.plan.remove_orphans = true;
+    } else if (arg == "--pull") {
+      a.up.plan.pull = val();
+    } else if (arg == "--wait") {
+      a.up.apply.wait = true;
+    } else if (arg == "--wait-timeout") {
+      a.up.apply.wait_timeout = std::chrono::seconds(std::stol(val()));
+    } else if (arg == "-t" || arg == "--timeout") {
+      a.up.apply.timeout_s = std::stoi(val());
+    } else if (arg.starts_with("-")) {
+      throw Error("stack \"" + stack + "\": extra_args: " + arg +
+                  " is not an `up` flag Varan knows (--force-recreate, --no-recreate, "
+                  "--remove-orphans, --pull, --wait, --wait-timeout, -t)");
+    } else {
+      a.services.push_back(arg);
+    }
+  }
+  a.up.plan.services = a.services;
+  return a;
+}
+
+// Adds each KEY=VALUE of a decrypted dotenv text to the redactor, masked by its key.
+void redact_dotenv(const std::string& text, Redactor& red) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    auto eq = line.find('=');
+    if (eq == std::string::npos || trim(line).starts_with("#")) continue;
+    std::string key = trim(line.substr(0, eq));
+    if (key.starts_with("export ")) key = trim(key.substr(7));
+    std::string value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front())
+      value = value.substr(1, value.size() - 2);
+    red.add(value, key);
+  }
+}
+
+class Run {
+ public:
+  Run(const Stack& stack, const std::map<std::string, Variable>& vars, engine::Client& client,
+      const DeployOptions& opts)
+      : s_(stack), client_(client), opts_(opts) {
+    interpolate_stack(s_, vars, red_);
+  }
+
+  DeployResult go() {
+    std::string folder = stack_folder_name(s_.name);
+    std::string root = fs::path(opts_.root).lexically_normal().string();
+    stack_dir_ = root + "/" + folder;
+    run_dir_ = absolute_in(stack_dir_, s_.run_directory);
+    res_.run_directory = run_dir_;
+    trust_ = {root, opts_.safe_directories};
+    std::error_code ec;
+    fs::create_directories(root, ec);
+    StackLock lock(root, folder);
+    try {
+      pipeline();
+    } catch (const std::exception& e) {
+      restore();
+      res_.success = false;
+      res_.error = red_(e.what());
+    }
+    return std::move(res_);
+  }
+
+ private:
+  void log(Log l) {
+    l.command = red_(l.command);
+    l.stdout_text = red_(l.stdout_text);
+    l.stderr_text = red_(l.stderr_text);
+    if (opts_.on_log) opts_.on_log(l);
+    res_.logs.push_back(std::move(l));
+  }
+
+  // Records a failed stage and stops the deploy with `message`.
+  [[noreturn]] void fail(Log l, const std::string& message) {
+    l.success = false;
+    l.end_ts = now_ms();
+    if (l.stderr_text.empty()) l.stderr_text = message;
+    log(std::move(l));
+    throw Error(message);
+  }
+
+  void pipeline() {
+    repo();
+    std::error_code ec;
+    if (!fs::is_directory(run_dir_, ec))
+      throw Error("stack \"" + s_.name + "\": the run directory " + run_dir_ +
+                  " does not exist (set repo, or put the stack's files there)");
+    stage_environment();
+    hook("Pre Deploy", s_.pre_deploy, true);
+    compose::Project project = load();
+    compose::Observed observed = compose::observe(client_, project);
+    UpArgs args = parse_extra_args(s_.extra_args, s_.name);
+    compose::Plan plan = compose::make_plan(project, observed, args.up.plan);
+    res_.changed = plan.changes();
+    if (!plan.changes() && opts_.if_changed) {
+      Log l{"Deploy",
+            "compose up -d (if changed)",
+            "Deploy cancelled after no changes detected.",
+            "",
+            true,
+            now_ms(),
+            now_ms()};
+      log(std::move(l));
+      restore();  // a shell hook's writes go too: nothing is touched
+      res_.success = true;
+      return;
+    }
+    if (opts_.dry_run) {
+      Log l{"Compose Up", "compose up -d --dry-run", plan.describe(), "", true, now_ms(), now_ms()};
+      log(std::move(l));
+      res_.success = true;
+      return;
+    }
+    write_staged();
+    if (s_.destroy_before_deploy) down(project);
+    if (s_.auto_pull) pull(project);
+    up(project, args);
+    backups_.clear();  // deployed: what was written stays
+    res_.success = true;
+    hook("Post Deploy", s_.post_deploy, false);
+  }
+
+  void repo() {
+    if (s_.repo.empty()) return;
+    RepoSpec spec{s_.repo_url(), s_.branch, s_.commit, s_.git_account, s_.git_token, s_.ssh_key};
+    std::error_code ec;
+    bool cloned = fs::exists(fs::path(stack_dir_) / ".git", ec);
+    Log l{cloned ? "Pull Repo" : "Clone Repo",
+          (cloned ? "git pull " : "git clone ") + spec.url + " -b " + spec.branch +
+              (spec.commit.empty() ? "" : " && git reset --hard " + spec.commit),
+          "",
+          "",
+          true,
+          now_ms(),
+          0};
+    SyncResult r;
+    try {
+      if (opts_.dry_run) {
+        r.before = r.after = head_commit(stack_dir_, trust_);
+        if (r.after.hash.empty())
+          fail(std::move(l), "stack \"" + s_.name + "\": dry run, and the repo is not cloned yet");
+      } else {
+        r = sync_repo(spec, stack_dir_, trust_);
+      }
+    } catch (const Error& e) {
+      fail(std::move(l), "stack \"" + s_.name + "\": " + e.what());
+    }
+    res_.commit_before = r.before;
+    res_.commit_after = r.after;
+    auto line = [](const CommitInfo& c) {
+      std::string first = c.message.substr(0, c.message.find('\n'));
+      return c.hash.empty() ? std::string("(none)") : c.hash.substr(0, 8) + " " + first;
+    };
+    l.stdout_text = "before: " + line(r.before) + "\nafter:  " + line(r.after) +
+                    (opts_.dry_run ? "\n(dry run: not updated)" : "");
+    l.end_ts = now_ms();
+    log(std::move(l));
+  }
+
+  std::string env_path() const { return absolute_in(run_dir_, s_.env_file_path); }
+  // A path as the logs show it: relative to the run directory when it is inside it.
+  std::string rel(const std::string& path) const {
+    std::string r = fs::path(path).lexically_relative(run_dir_).string();
+    return r.empty() || r.starts_with("..") ? path : r;
+  }
+
+  void stage_environment() {
+    std::string text = environment_file_text(s_.environment);
+    if (text.empty()) return;
+    staged_.files[env_path()] = text;
+    redact_dotenv(text, red_);
+    std::vector<std::string> keys;
+    for (std::size_t start = 0; start < text.size();) {
+      auto end = text.find('\n', start);
+      keys.push_back(text.substr(start, text.find('=', start) - start));
+      start = end + 1;
+    }
+    std::string listed;
+    for (const auto& k : keys)
+      listed += (listed.empty() ? "" : ", ") + k;
+    log({"Environment", "write " + s_.env_file_path, "variables: " + listed, "", true, now_ms(),
+         now_ms()});
+  }
+
+  // Runs a hook; pre_deploy failures stop the deploy, post_deploy ones are reported.
+  void hook(const char* stage, const Hook& h, bool pre) {
+    std::string command = parse_multiline(h.command);
+    if (command.empty()) return;
+    std::string cwd = absolute_in(run_dir_, h.path);
+    Log l{stage, command, "", "", true, now_ms(), 0};
+    if (auto call = as_sops_decrypt(command)) {
+      l.command += "   (in-process)";
+      decrypt_in_process(*call, cwd, l, pre);
+      return;
+    }
+    if (opts_.dry_run) {
+      l.stdout_text = "not run: dry run";
+      l.end_ts = now_ms();
+      log(std::move(l));
+      return;
+    }
+    if (pre) {
+      // The hook may read the env file: it goes to disk first, as Komodo writes it first,
+      // with what was there kept to be put back if the deploy fails.
+      backup(env_path());
+      for (const auto& f : s_.additional_env_files)
+        backup(absolute_in(run_dir_, f));
+      if (auto it = staged_.files.find(env_path()); it != staged_.files.end()) {
+        write_secret_file(it->first, it->second);
+        staged_.files.erase(it);
+      }
+    }
+    ShellResult r = run_shell(command, cwd, s_.hook_timeout_s);
+    l.stdout_text = r.out;
+    l.stderr_text = r.err;
+    l.success = r.status == 0;
+    l.end_ts = now_ms();
+    if (!l.success) {
+      std::string msg = "stack \"" + s_.name + "\": " + (pre ? "pre_deploy" : "post_deploy") +
+                        " failed (" +
+                        (r.timed_out ? "timed out" : "exit status " + std::to_string(r.status)) +
+                        "): " + red_(last_line(r.err.empty() ? r.out : r.err));
+      if (pre) fail(std::move(l), msg);
+      log(std::move(l));
+      res_.error = red_(msg);
+      return;
+    }
+    log(std::move(l));
+    if (pre) {
+      // What the hook wrote is what compose reads from now on.
+      for (auto& b : backups_)
+        if (auto text = read_if_exists(b.path)) redact_dotenv(*text, red_);
+    }
+  }
+
+  static std::string last_line(const std::string& text) {
+    std::string t = trim(text);
+    auto nl = t.rfind('\n');
+    return nl == std::string::npos ? t : t.substr(nl + 1);
+  }
+
+  void decrypt_in_process(const SopsDecryptCall& call, const std::string& cwd, Log& l, bool pre) {
+    sops::FolderOptions fo;
+    fo.recursive = call.recursive;
+    fo.check = call.check;
+    fo.write_plaintext = false;
+    sops::EnvironmentKeySource keys;
+    std::vector<std::string> dirs;
+    for (const auto& d : call.dirs)
+      dirs.push_back(absolute_in(cwd, d));
+    if (dirs.empty()) dirs.push_back(cwd);
+    std::string out, errors;
+    for (const auto& dir : dirs) {
+      std::vector<sops::FileResult> results;
+      try {
+        results = sops::decrypt_folder(dir, fo, keys);
+      } catch (const std::exception& e) {
+        errors += std::string(e.what()) + "\n";
+        continue;
+      }
+      for (auto& r : results) {
+        if (r.status == sops::FileResult::Status::kFailed) {
+          errors += rel(r.source) + ": " + r.message + "\n";
+          continue;
+        }
+        if (call.check) {
+          out += rel(r.source) + ": ok\n";
+          continue;
+        }
+        redact_dotenv(r.plaintext.str(), red_);
+        staged_.files[r.target] = r.plaintext.str();
+        staged_.decrypted.insert(r.target);
+        out += rel(r.source) + " -> " + rel(r.target) + ": decrypted\n";
+      }
+    }
+    if (out.empty() && errors.empty()) out = "no *.sops.* files in " + cwd + "\n";
+    l.stdout_text = out;
+    l.stderr_text = errors;
+    l.end_ts = now_ms();
+    if (!errors.empty()) {
+      std::string msg = "stack \"" + s_.name + "\": " + (pre ? "pre_deploy" : "post_deploy") +
+                        " (sops-decrypt) failed: " + last_line(errors);
+      if (pre) fail(std::move(l), msg);
+      l.success = false;
+      log(std::move(l));
+      res_.error = red_(msg);
+      return;
+    }
+    log(std::move(l));
+    if (!pre) write_staged();  // a post_deploy decrypt has nothing to wait for
+  }
+
+  void backup(const std::string& path) {
+    for (const auto& b : backups_)
+      if (b.path == path) return;
+    Backup b;
+    b.path = path;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      b.existed = true;
+      b.mode = st.st_mode & 07777;
+      SecureBytes bytes = read_file(path, std::size_t(64) << 20);
+      b.content = SecretString(std::string(bytes.begin(), bytes.end()));
+    }
+    backups_.push_back(std::move(b));
+  }
+
+  void restore() {
+    for (auto& b : backups_) {
+      try {
+        if (b.existed) {
+          write_file_atomic(b.path, b.content.bytes(), b.mode);
+        } else {
+          ::unlink(b.path.c_str());
+        }
+      } catch (const std::exception&) {
+        // Best effort: the error that stopped the deploy is the one to report.
+      }
+    }
+    backups_.clear();
+  }
+
+  compose::Project load() {
+    Log l{"Compose Config", "", "", "", true, now_ms(), 0};
+    compose::LoadOptions lo;
+    lo.cwd = run_dir_;
+    lo.project_directory = run_dir_;
+    lo.project_name =
+        compose::normalize_project_name(s_.project_name.empty() ? s_.name : s_.project_name);
+    for (const auto& f : s_.file_paths)
+      lo.files.push_back(absolute_in(run_dir_, f));
+    for (const auto& f : s_.additional_env_files)
+      lo.env_files.push_back(absolute_in(run_dir_, f));
+    std::error_code ec;
+    if (staged_.files.contains(env_path()) || fs::is_regular_file(env_path(), ec))
+      lo.env_files.push_back(env_path());
+    std::map<std::string, std::string> overlay(staged_.files.begin(), staged_.files.end());
+    lo.file_overlay = &overlay;
+    l.command = "compose -p " + lo.project_name;
+    for (const auto& f : s_.file_paths)
+      l.command += " -f " + f;
+    for (const auto& f : lo.env_files)
+      l.command += " --env-file " + fs::path(f).lexically_relative(run_dir_).string();
+    l.command += " config";
+    compose::Project p;
+    try {
+      p = compose::load_project(lo);
+    } catch (const std::exception& e) {
+      for (auto& [k, v] : overlay)
+        wipe(v);
+      fail(std::move(l), "stack \"" + s_.name + "\": " + e.what());
+    }
+    for (auto& [k, v] : overlay)
+      wipe(v);
+    std::string services;
+    for (const auto& s : p.services)
+      services += (services.empty() ? "" : ", ") + s.name;
+    l.stdout_text = "project " + p.name + ": " + services;
+    for (const auto& w : p.warnings)
+      l.stderr_text += "warning: " + w + "\n";
+    l.end_ts = now_ms();
+    log(std::move(l));
+    return p;
+  }
+
+  void write_staged() {
+    if (staged_.files.empty()) return;
+    Log l{"Write Files", "write env files (atomic, mode 0600)", "", "", true, now_ms(), 0};
+    for (auto& [path, text] : staged_.files) {
+      std::string rel = fs::path(path).lexically_relative(run_dir_).string();
+      if (staged_.decrypted.contains(path) && !s_.write_plaintext) {
+        l.stdout_text += rel + ": kept in memory (write_plaintext = false)\n";
+        continue;
+      }
+      auto before = read_if_exists(path);
+      if (before && *before == text) {
+        l.stdout_text += rel + ": unchanged\n";
+        wipe(*before);
+        continue;
+      }
+      if (before) wipe(*before);
+      try {
+        backup(path);  // put back if a later stage fails
+        write_secret_file(path, text);
+      } catch (const std::exception& e) {
+        fail(std::move(l), "stack \"" + s_.name + "\": " + e.what());
+      }
+      l.stdout_text += rel + ": written (mode 0600)\n";
+    }
+    l.end_ts = now_ms();
+    log(std::move(l));
+    for (auto& [p, text] : staged_.files)
+      wipe(text);
+    staged_.files.clear();
+  }
+
+  void down(const compose::Project& project) {
+    Log l{"Compose Down", "compose -p " + project.name + " down", "", "", true, now_ms(), 0};
+    compose::DownOptions d;
+    d.progress = [&](const std::string& line) { l.stdout_text += line + "\n"; };
+    try {
+      compose::down(client_, project, d);
+    } catch (const std::exception& e) {
+      fail(std::move(l), "stack \"" + s_.name + "\": " + e.what());
+    }
+    l.end_ts = now_ms();
+    log(std::move(l));
+  }
+
+  // auto_pull: fresh images before up; an image that can't be pulled but is here already is
+  // used as it is (a local build, or a registry out of reach), with a warning.
+  void pull(const compose::Project& project) {
+    Log l{"Compose Pull", "compose -p " + project.name + " pull", "", "", true, now_ms(), 0};
+    std::set<std::string> done;
+    for (const auto& s : project.services) {
+      if (s.image.empty() || !done.insert(s.image).second) continue;
+      try {
+        client_.pull_image(s.image);
+        l.stdout_text += s.image + ": pulled\n";
+      } catch (const std::exception& e) {
+        bool local = true;
+        try {
+          client_.inspect_image(s.image);
+        } catch (const std::exception&) {
+          local = false;
+        }
+        if (!local)
+          fail(std::move(l), "stack \"" + s_.name + "\": service \"" + s.name + "\": can't pull " +
+                                 s.image + ": " + e.what());
+        l.stderr_text +=
+            "warning: " + s.image + ": can't pull (" + e.what() + "); using the local image\n";
+      }
+    }
+    l.end_ts = now_ms();
+    log(std::move(l));
+  }
+
+  void up(const compose::Project& project, UpArgs& args) {
+    Log l{"Compose Up", "compose -p " + project.name + " up -d", "", "", true, now_ms(), 0};
+    for (const auto& a : s_.extra_args)
+      l.command += " " + a;
+    args.up.apply.progress = [&](const std::string& line) { l.stdout_text += line + "\n"; };
+    compose::UpResult r;
+    try {
+      r = compose::up(client_, project, args.up);
+    } catch (const std::exception& e) {
+      fail(std::move(l), "stack \"" + s_.name + "\": " + e.what());
+    }
+    res_.changed = r.plan.changes();
+    std::set<std::string> services;
+    for (const auto& a : r.plan.actions)
+      if (!a.service.empty() && a.op != compose::Op::kKeep && a.op != compose::Op::kOrphan)
+        services.insert(a.service);
+    res_.services_touched.assign(services.begin(), services.end());
+    auto note = [&](const char* what, const std::vector<std::string>& names) {
+      for (const auto& n : names)
+        res_.touched.push_back(std::string(what) + " " + n);
+    };
+    note("created", r.applied.created);
+    note("recreated", r.applied.recreated);
+    note("started", r.applied.started);
+    note("restarted", r.applied.restarted);
+    note("removed", r.applied.removed);
+    l.end_ts = now_ms();
+    log(std::move(l));
+  }
+
+  Stack s_;
+  engine::Client& client_;
+  const DeployOptions& opts_;
+  Redactor red_;
+  Trust trust_;
+  std::string stack_dir_, run_dir_;
+  Staged staged_;
+  std::vector<Backup> backups_;
+  DeployResult res_;
+};
+
+}  // namespace
+
+std::string environment_file_text(const std::string& environment) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= environment.size()) {
+    auto end = environment.find('\n', start);
+    if (end == std::string::npos) end = environment.size();
+    std::string line = trim(environment.substr(start, end - start));
+    start = end + 1;
+    if (line.empty() || line[0] == '#') continue;
+    if (line.starts_with("- ")) line = trim(line.substr(2));
+    if (auto c = line.find(" #"); c != std::string::npos) line = trim(line.substr(0, c));
+    auto eq = line.find('=');
+    auto colon = line.find(": ");
+    std::size_t sep =
+        eq != std::string::npos && (colon == std::string::npos || eq < colon) ? eq : colon;
+    if (sep == std::string::npos) continue;
+    std::string key = trim(line.substr(0, sep));
+    std::string value = trim(line.substr(sep + (sep == eq ? 1 : 2)));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front())
+      value = value.substr(1, value.size() - 2);
+    out += key + "=" + value + "\n";
+    if (end == environment.size()) break;
+  }
+  return out;
+}
+
+DeployResult deploy(const Stack& stack, const std::map<std::string, Variable>& variables,
+                    engine::Client& client, const DeployOptions& opts) {
+  return Run(stack, variables, client, opts).go();
+}
+
+}  // namespace varan::hooks

@@ -1,0 +1,414 @@
+// The deploy pipeline end to end on the real engine, from a repo served over smart HTTP with
+// token auth (nginx + git-http-backend): containers run with the decrypted values; a commit
+// changing one service recreates only it; a rotated secret used by two of three services
+// recreates exactly those two; a commit that changes nothing for the engine leaves
+// everything alone under --if-changed. Failures (a tampered .sops.env, a failing pre_deploy,
+// a bad compose file, an unreachable remote) leave running containers and the previous
+// .env as they were. The token is nowhere on disk or in output; a repo owned by another
+// user opens only when trusted; a deploy whose hooks are sops-decrypt starts no process.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "engine/compose/labels.h"
+#include "hooks/deploy.h"
+#include "hooks/git.h"
+#include "tests/support/engine_support.h"
+#include "tests/support/git_server.h"
+
+namespace varan::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace varan::hooks;
+
+const std::string kToken = "tok-9f3a7c1e5b2d8046";
+
+const char* kCompose =
+    "services:\n"
+    "  one:\n    image: varan-test/sleep\n    init: true\n    stop_grace_period: 1s\n"
+    "    env_file: .env\n"
+    "  two:\n    image: varan-test/sleep\n    init: true\n    stop_grace_period: 1s\n"
+    "    env_file: .env\n"
+    "  three:\n    image: varan-test/sleep\n    init: true\n    stop_grace_period: 1s\n"
+    "    environment: {MODE: \"a\"}\n";
+
+class Deploy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    VARAN_REQUIRE_ENGINE();
+    ensure_test_images();
+    server_ = std::make_unique<GitServer>("token", kToken);
+    VARAN_REQUIRE(server_->problem().empty(), server_->problem());
+    std::string n = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    project_ = "vdt-";
+    for (char c : n)
+      project_ += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    clean();
+    root_ = tmp_ / "root";
+    work_ = tmp_ / "work";
+    key_ = tmp_ / "key.txt";
+    RunResult k = run({VARAN_BIN, "age", "keygen", "-o", key_});
+    ASSERT_EQ(k.status, 0) << k.err;
+    recipient_ = run({VARAN_BIN, "age", "keygen", "-y", key_}).out;
+    while (!recipient_.empty() && recipient_.back() == '\n')
+      recipient_.pop_back();
+    ::setenv("SOPS_AGE_KEY_FILE", key_.c_str(), 1);
+    server_->create_repo("stacks", work_);
+    write_text(work_ + "/.sops.yaml",
+               "creation_rules:\n  - path_regex: \\.sops\\.env$\n    age: " + recipient_ + "\n");
+    fs::create_directories(work_ + "/app");
+    write_text(work_ + "/app/compose.yaml", kCompose);
+    set_secret("first");
+    write_text(work_ + "/README.md", "stacks\n");
+    head_ = server_->commit(work_, "initial");
+    stack_.name = project_;
+    stack_.repo = server_->url("stacks");
+    stack_.branch = "main";
+    stack_.git_token = SecretString(kToken);
+    stack_.run_directory = "app";
+    stack_.pre_deploy.command = "sops-decrypt.sh";
+    stack_.auto_pull = false;
+    opts_.root = root_;
+  }
+  void TearDown() override {
+    if (engine_problem().empty()) clean();
+    ::unsetenv("SOPS_AGE_KEY_FILE");
+  }
+  void clean() {
+    auto& c = engine_client();
+    for (const auto& ct : c.list_containers(
+             true, {{"label", {std::string(compose::labels::kProject) + "=" + project_}}}))
+      c.remove_container(ct.id, true, true);
+    for (const auto& nw : c.list_networks({{"name", {project_ + "_default"}}}))
+      c.remove_network(nw.id);
+  }
+  // Encrypts app/.sops.env with DB_PASSWORD=<value> (and a key only `one`/`two` read).
+  void set_secret(const std::string& value) {
+    write_text(work_ + "/app/.sops.env", "DB_PASSWORD=" + value + "\nAPI_KEY=k-123\n");
+    RunResult r = run({VARAN_BIN, "secrets", "encrypt", "-i", "app/.sops.env"}, {.cwd = work_});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  DeployResult deploy(bool if_changed = false) {
+    DeployOptions o = opts_;
+    o.if_changed = if_changed;
+    return hooks::deploy(stack_, {}, engine_client(), o);
+  }
+  // Running containers: service -> ID.
+  std::map<std::string, std::string> ids() {
+    std::map<std::string, std::string> out;
+    for (const auto& c : engine_client().list_containers(
+             false, {{"label", {std::string(compose::labels::kProject) + "=" + project_}}}))
+      out[c.labels.at(compose::labels::kService)] = c.id;
+    return out;
+  }
+  std::string env_of(const std::string& service) {
+    std::string all;
+    for (const auto& e : engine_client().inspect_container(project_ + "-" + service + "-1").env)
+      all += e + "\n";
+    return all;
+  }
+  std::string env_file() const { return root_ + "/" + project_ + "/app/.env"; }
+  static std::string all_text(const DeployResult& r) {
+    std::string t = r.error + "\n";
+    for (const auto& l : r.logs)
+      t += l.stage + "\n" + l.command + "\n" + l.stdout_text + "\n" + l.stderr_text + "\n";
+    return t;
+  }
+
+  std::unique_ptr<GitServer> server_;
+  TempDir tmp_;
+  std::string project_, root_, work_, key_, recipient_, head_;
+  Stack stack_;
+  DeployOptions opts_;
+};
+
+TEST_F(Deploy, DecryptsRecreatesOnlyWhatChangedAndIfChangedTouchesNothing) {
+  DeployResult r = deploy();
+  ASSERT_TRUE(r.success) << all_text(r);
+  EXPECT_EQ(r.commit_after.hash, head_);
+  EXPECT_EQ(r.commit_after.message, "initial");
+  auto first = ids();
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_NE(env_of("one").find("DB_PASSWORD=first\n"), std::string::npos);
+  EXPECT_NE(env_of("two").find("API_KEY=k-123\n"), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(::stat(env_file().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(read_text(env_file()), "DB_PASSWORD=first\nAPI_KEY=k-123\n");
+
+  // A commit that changes one service: only it is recreated.
+  std::string compose = kCompose;
+  compose.replace(compose.find("MODE: \"a\""), 9, "MODE: \"b\"");
+  write_text(work_ + "/app/compose.yaml", compose);
+  server_->commit(work_, "three: mode b");
+  r = deploy();
+  ASSERT_TRUE(r.success) << all_text(r);
+  EXPECT_EQ(r.commit_before.hash, head_);
+  EXPECT_EQ(r.services_touched, (std::vector<std::string>{"three"}));
+  auto second = ids();
+  EXPECT_EQ(second["one"], first["one"]);
+  EXPECT_EQ(second["two"], first["two"]);
+  EXPECT_NE(second["three"], first["three"]);
+
+  // A rotated secret used by two of the three services: exactly those two.
+  set_secret("second");
+  server_->commit(work_, "rotate DB_PASSWORD");
+  r = deploy(true);
+  ASSERT_TRUE(r.success) << all_text(r);
+  EXPECT_EQ(r.services_touched, (std::vector<std::string>{"one", "two"}));
+  auto third = ids();
+  EXPECT_NE(third["one"], second["one"]);
+  EXPECT_NE(third["two"], second["two"]);
+  EXPECT_EQ(third["three"], second["three"]);
+  EXPECT_NE(env_of("two").find("DB_PASSWORD=second\n"), std::string::npos);
+  EXPECT_EQ(all_text(r).find("second"), std::string::npos) << "a secret reached the logs";
+
+  // A commit that changes nothing for the engine: --if-changed touches nothing.
+  write_text(work_ + "/README.md", "stacks, documented\n");
+  std::string docs = server_->commit(work_, "docs only");
+  auto mtime = fs::last_write_time(env_file());
+  r = deploy(true);
+  ASSERT_TRUE(r.success) << all_text(r);
+  EXPECT_FALSE(r.changed);
+  EXPECT_EQ(r.commit_after.hash, docs);
+  EXPECT_TRUE(r.touched.empty());
+  EXPECT_NE(all_text(r).find("no changes"), std::string::npos) << all_text(r);
+  EXPECT_EQ(ids(), third);
+  EXPECT_EQ(fs::last_write_time(env_file()), mtime);
+}
+
+TEST_F(Deploy, FailuresLeaveContainersAndTheEnvFileAsTheyWere) {
+  DeployResult r = deploy();
+  ASSERT_TRUE(r.success) << all_text(r);
+  auto before = ids();
+  std::string env_before = read_text(env_file());
+  auto unchanged = [&](const DeployResult& res, const std::string& must_say) {
+    EXPECT_FALSE(res.success);
+    EXPECT_EQ(res.error.find('\n'), std::string::npos) << res.error;
+    EXPECT_NE(res.error.find(must_say), std::string::npos) << res.error;
+    EXPECT_EQ(ids(), before);
+    EXPECT_EQ(read_text(env_file()), env_before);
+  };
+
+  // A tampered .sops.env.
+  std::string good = read_text(work_ + "/app/.sops.env");
+  std::string bad = good;
+  auto at = bad.find("data:") + 5;
+  bad[at] = bad[at] == 'A' ? 'B' : 'A';
+  write_text(work_ + "/app/.sops.env", bad);
+  write_text(work_ + "/app/compose.yaml", std::string(kCompose) + "  # touched\n");
+  server_->commit(work_, "tampered");
+  r = deploy();
+  unchanged(r, ".sops.env");
+  write_text(work_ + "/app/.sops.env", good);
+  server_->commit(work_, "good again");
+
+  // A failing pre_deploy that scribbled on .env first.
+  stack_.pre_deploy.command = "echo SCRIBBLED=1 > .env\nexit 3";
+  r = deploy();
+  unchanged(r, "pre_deploy failed (exit status 3)");
+  stack_.pre_deploy.command = "sops-decrypt.sh";
+
+  // A bad compose file.
+  write_text(work_ + "/app/compose.yaml", "services:\n  one: [\n");
+  server_->commit(work_, "broken yaml");
+  r = deploy();
+  unchanged(r, "compose.yaml");
+  write_text(work_ + "/app/compose.yaml", kCompose);
+  server_->commit(work_, "fixed");
+
+  // An unreachable remote.
+  stack_.repo = "http://127.0.0.1:9/nowhere.git";
+  r = deploy();
+  unchanged(r, "http://127.0.0.1:9/nowhere.git");
+}
+
+TEST_F(Deploy, TheTokenIsNowhereOnDiskOrInOutput) {
+  DeployResult r = deploy();
+  ASSERT_TRUE(r.success) << all_text(r);
+  EXPECT_NE(server_->access_log().find("\"GET /stacks.git/info/refs"), std::string::npos);
+  EXPECT_EQ(all_text(r).find(kToken), std::string::npos);
+  // The CLI, with the token in the stack file, in text and JSON.
+  std::string toml = tmp_ / "stacks.toml";
+  write_text(toml, "[[stack]]\nname = \"" + project_ + "\"\n[stack.config]\nrepo = \"" +
+                       server_->url("stacks") + "\"\ngit_token = \"[[GIT_TOKEN]]\"\n" +
+                       "run_directory = \"app\"\nauto_pull = false\n" +
+                       "pre_deploy.command = \"sops-decrypt.sh\"\n"
+                       "post_deploy.command = \"echo the token is " +
+                       "[[GIT_TOKEN]]\"\n" + "[secrets]\nGIT_TOKEN = \"" + kToken + "\"\n");
+  RunResult text = run({VARAN_BIN, "deploy", toml, "--root", root_});
+  EXPECT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("the token is <GIT_TOKEN>"), std::string::npos) << text.out;
+  RunResult json = run({VARAN_BIN, "deploy", toml, "--root", root_, "--json"});
+  EXPECT_EQ(json.status, 0) << json.err;
+  for (const RunResult* o : {&text, &json}) {
+    EXPECT_EQ(o->out.find(kToken), std::string::npos);
+    EXPECT_EQ(o->err.find(kToken), std::string::npos);
+  }
+  // Every file under the root: .git/config included.
+  int files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root_)) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    EXPECT_EQ(read_text(e.path()).find(kToken), std::string::npos) << e.path();
+  }
+  EXPECT_GT(files, 5);
+  // A wrong token: refused, and not echoed.
+  stack_.git_token = SecretString("wrong-token-5555");
+  fs::remove_all(root_ + "/" + project_ + "/.git");
+  fs::remove_all(root_ + "/" + project_);
+  r = deploy();
+  EXPECT_FALSE(r.success);
+  EXPECT_NE(r.error.find("refused the credentials"), std::string::npos) << r.error;
+  EXPECT_EQ(all_text(r).find("wrong-token-5555"), std::string::npos) << all_text(r);
+}
+
+TEST_F(Deploy, ARepoOwnedByAnotherUserOpensOnlyWhenTrusted) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  std::string dir = tmp_ / "elsewhere";
+  RepoSpec spec{server_->url("stacks"), "main", "", "", SecretString(kToken), ""};
+  ASSERT_EQ(sync_repo(spec, dir, {}).after.hash, head_);
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    ::lchown(e.path().c_str(), 4242, 4242);
+  ::chown(dir.c_str(), 4242, 4242);
+  try {
+    sync_repo(spec, dir, {});
+    FAIL() << "an untrusted repo was opened";
+  } catch (const hooks::Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("owned by uid 4242"), std::string::npos) << m;
+    EXPECT_NE(m.find("safe_directories"), std::string::npos) << m;
+    EXPECT_EQ(m.find("not a git repository"), std::string::npos) << m;
+  }
+  write_text(work_ + "/app/x.txt", "x\n");
+  std::string next = server_->commit(work_, "next");
+  EXPECT_EQ(sync_repo(spec, dir, {"", {dir}}).after.hash, next);
+  EXPECT_EQ(sync_repo(spec, dir, {"", {"*"}}).after.hash, next);
+  EXPECT_EQ(sync_repo(spec, dir, {tmp_.path(), {}}).after.hash, next);  // under the root
+  // Through a deploy: a stack folder under Varan's root is trusted whoever owns it.
+  ASSERT_TRUE(deploy().success);
+  for (const auto& e : fs::recursive_directory_iterator(root_ + "/" + project_))
+    ::lchown(e.path().c_str(), 4242, 4242);
+  DeployResult r = deploy();
+  EXPECT_TRUE(r.success) << all_text(r);
+}
+
+// Counts the programs started while `varan deploy` runs, with strace following every thread
+// and child: exactly one execve (varan itself) when the hooks are sops-decrypt.
+TEST_F(Deploy, SopsDecryptHooksStartNoProcess) {
+  auto strace = which("strace");
+  VARAN_REQUIRE(strace.has_value(), "strace (scripts/setup.sh)");
+  auto toml = [&](const std::string& post) {
+    std::string f = tmp_ / "stacks.toml";
+    write_text(f, "[[stack]]\nname = \"" + project_ + "\"\n[stack.config]\nrepo = \"" +
+                      server_->url("stacks") + "\"\ngit_token = \"" + kToken +
+                      "\"\nrun_directory = \"app\"\nauto_pull = false\n"
+                      "pre_deploy.command = \"sops-decrypt.sh\"\n"
+                      "post_deploy.command = \"" +
+                      post + "\"\n");
+    return f;
+  };
+  auto execs = [&](const std::string& file) {
+    std::string trace = tmp_ / "trace.txt";
+    RunResult r = run({*strace, "-f", "-qq", "-e", "trace=execve,fork,vfork", "-o", trace,
+                       VARAN_BIN, "deploy", file, "--root", root_},
+                      {.env = {{"ASAN_OPTIONS", "detect_leaks=0"}}});  // LSan can't run traced
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    int n = 0;
+    std::istringstream in(read_text(trace));
+    for (std::string line; std::getline(in, line);)
+      if (line.find("execve(") != std::string::npos || line.find("fork(") != std::string::npos) ++n;
+    return n;
+  };
+  EXPECT_EQ(execs(toml("sops-decrypt --check")), 1);
+  write_text(work_ + "/app/compose.yaml", std::string(kCompose) + "# again\n");
+  server_->commit(work_, "again");
+  EXPECT_EQ(execs(toml("sops-decrypt")), 1);
+  // The control: a shell hook is a process, and strace sees it.
+  EXPECT_GE(execs(toml("true")), 2);
+}
+
+TEST_F(Deploy, TwoDeploysOfOneStackNeverOverlap) {
+  std::string trace = tmp_ / "overlap.txt";
+  stack_.pre_deploy.command = "sops-decrypt.sh\n";
+  stack_.post_deploy.command = "echo start >> " + trace + "\nsleep 1\necho end >> " + trace;
+  ASSERT_TRUE(deploy().success);
+  write_text(trace, "");
+  std::vector<DeployResult> results(2);
+  std::thread a([&] { results[0] = deploy(); });
+  std::thread b([&] { results[1] = deploy(); });
+  a.join();
+  b.join();
+  EXPECT_TRUE(results[0].success) << all_text(results[0]);
+  EXPECT_TRUE(results[1].success) << all_text(results[1]);
+  EXPECT_EQ(read_text(trace), "start\nend\nstart\nend\n");
+}
+
+// The repo is brought to the remote: local edits go, ignored and untracked files stay;
+// orphan branches (a branch per service) and pinned commits work.
+TEST_F(Deploy, PullDiscardsEditsKeepsUntrackedFollowsOrphanBranchesAndPins) {
+  std::string dir = tmp_ / "clone";
+  RepoSpec spec{server_->url("stacks"), "main", "", "", SecretString(kToken), ""};
+  SyncResult first = sync_repo(spec, dir, {dir, {}});
+  EXPECT_TRUE(first.cloned);
+  write_text(dir + "/README.md", "local edit\n");
+  write_text(dir + "/app/.env", "KEEP=1\n");
+  write_text(work_ + "/README.md", "remote edit\n");
+  std::string second = server_->commit(work_, "second");
+  SyncResult r = sync_repo(spec, dir, {dir, {}});
+  EXPECT_FALSE(r.cloned);
+  EXPECT_EQ(r.before.hash, head_);
+  EXPECT_EQ(r.after.hash, second);
+  EXPECT_EQ(r.after.message, "second");
+  EXPECT_EQ(read_text(dir + "/README.md"), "remote edit\n");
+  EXPECT_EQ(read_text(dir + "/app/.env"), "KEEP=1\n");
+  // An orphan branch with other files, then back to main.
+  git(work_, {"checkout", "-q", "--orphan", "svc-only"});
+  git(work_, {"rm", "-rq", "--cached", "."});
+  fs::remove_all(work_ + "/app");
+  write_text(work_ + "/only.yaml", "services: {}\n");
+  std::string orphan = server_->commit(work_, "orphan root", "svc-only");
+  spec.branch = "svc-only";
+  r = sync_repo(spec, dir, {dir, {}});
+  EXPECT_EQ(r.after.hash, orphan);
+  EXPECT_TRUE(file_exists(dir + "/only.yaml"));
+  EXPECT_FALSE(file_exists(dir + "/app/compose.yaml"));
+  spec.branch = "main";
+  spec.commit = head_;  // pinned to the first commit
+  r = sync_repo(spec, dir, {dir, {}});
+  EXPECT_EQ(r.after.hash, head_);
+  EXPECT_EQ(read_text(dir + "/README.md"), "stacks\n");
+  spec.commit = "0123456789abcdef0123456789abcdef01234567";
+  EXPECT_THROW(sync_repo(spec, dir, {dir, {}}), hooks::Error);
+}
+
+// A stack whose files are on the host (no repo): --if-changed works for it too, and with
+// write_plaintext = false the decrypted values reach the containers without touching disk.
+TEST_F(Deploy, FilesOnHostIfChangedAndPlaintextKeptInMemory) {
+  std::string dir = tmp_ / "onhost";
+  fs::create_directories(dir);
+  fs::copy_file(work_ + "/app/compose.yaml", dir + "/compose.yaml");
+  fs::copy_file(work_ + "/app/.sops.env", dir + "/.sops.env");
+  stack_.repo.clear();
+  stack_.run_directory = dir;
+  stack_.write_plaintext = false;
+  DeployResult r = deploy(true);
+  ASSERT_TRUE(r.success) << all_text(r);
+  EXPECT_TRUE(r.changed);
+  EXPECT_FALSE(file_exists(dir + "/.env"));
+  EXPECT_NE(env_of("one").find("DB_PASSWORD=first\n"), std::string::npos);
+  auto before = ids();
+  r = deploy(true);
+  ASSERT_TRUE(r.success) << all_text(r);
+  EXPECT_FALSE(r.changed);
+  EXPECT_EQ(ids(), before);
+  EXPECT_FALSE(file_exists(dir + "/.env"));
+}
+
+}  // namespace
+}  // namespace varan::test
