@@ -122,7 +122,8 @@ std::function<std::optional<int>()> add_deploy_command(CLI::App& app) {
   cmd->add_option("--stack", a->stacks, "Only these stacks (repeatable; default: all)");
   cmd->add_flag("--if-changed", a->if_changed,
                 "Plan first and change nothing when the plan is empty");
-  cmd->add_flag("--dry-run", a->dry_run, "Show what would be done, change nothing");
+  cmd->add_flag("--dry-run", a->dry_run,
+                "Pull the repo and show the plan; run no shell hook, write and apply nothing");
   cmd->add_flag("--json", a->json, "Print the results and logs as JSON");
   cmd->add_option("--root", a->root,
                   "Where stacks live (default $VARAN_ROOT/stacks, else /etc/varan/stacks)");

@@ -267,13 +267,7 @@ class Run {
           0};
     SyncResult r;
     try {
-      if (opts_.dry_run) {
-        r.before = r.after = head_commit(stack_dir_, trust_);
-        if (r.after.hash.empty())
-          fail(std::move(l), "stack \"" + s_.name + "\": dry run, and the repo is not cloned yet");
-      } else {
-        r = sync_repo(spec, stack_dir_, trust_);
-      }
+      r = sync_repo(spec, stack_dir_, trust_);
     } catch (const Error& e) {
       fail(std::move(l), "stack \"" + s_.name + "\": " + e.what());
     }
@@ -283,8 +277,7 @@ class Run {
       std::string first = c.message.substr(0, c.message.find('\n'));
       return c.hash.empty() ? std::string("(none)") : c.hash.substr(0, 8) + " " + first;
     };
-    l.stdout_text = "before: " + line(r.before) + "\nafter:  " + line(r.after) +
-                    (opts_.dry_run ? "\n(dry run: not updated)" : "");
+    l.stdout_text = "before: " + line(r.before) + "\nafter:  " + line(r.after);
     l.end_ts = now_ms();
     log(std::move(l));
   }

@@ -39,8 +39,9 @@ struct DeployOptions {
   /// Plan first; when the plan changes nothing, stop there ("no changes") having touched
   /// nothing: no env file written, no post_deploy. Works for every stack source.
   bool if_changed = false;
-  /// Show what would be done: the repo is not updated, hooks other than an in-process
-  /// sops-decrypt don't run, nothing is written or applied.
+  /// Show what deploying the branch head would do: the repo is brought to it (as a pull
+  /// would), but hooks other than an in-process sops-decrypt don't run, and nothing is
+  /// written or applied.
   bool dry_run = false;
   /// Where stacks live: `<root>/<name>` (spaces -> _) holds a stack's repo or files.
   std::string root = "/etc/varan/stacks";

@@ -262,7 +262,7 @@ std::string stack_folder_name(const std::string& name) {
   return out;
 }
 
-StackFile parse_stack_toml(const std::string& text, const std::string& where) {
+nlohmann::json toml_to_json(const std::string& text, const std::string& where) {
   toml::table t;
   try {
     t = toml::parse(text, where);
@@ -271,7 +271,11 @@ StackFile parse_stack_toml(const std::string& text, const std::string& where) {
     throw Error(where + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) + ": " +
                 std::string(e.description()));
   }
-  return read_file_json(from_toml(t), where);
+  return from_toml(t);
+}
+
+StackFile parse_stack_toml(const std::string& text, const std::string& where) {
+  return read_file_json(toml_to_json(text, where), where);
 }
 
 StackFile parse_stack_json(const std::string& text, const std::string& where) {

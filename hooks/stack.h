@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,10 @@ struct StackFile {
 StackFile load_stack_file(const std::string& path);
 StackFile parse_stack_toml(const std::string& text, const std::string& where);
 StackFile parse_stack_json(const std::string& text, const std::string& where);
+
+/// A TOML document as JSON (tables as objects, dates and times as their TOML text), for
+/// readers that take both forms. Throws hooks::Error "where:line:column: why".
+nlohmann::json toml_to_json(const std::string& text, const std::string& where);
 
 /// Komodo's folder name for a stack: spaces become underscores.
 std::string stack_folder_name(const std::string& name);

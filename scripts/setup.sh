@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libssl-dev zlib1g-dev libcli11-dev
   libyaml-dev libre2-dev nlohmann-json3-dev libcurl4-openssl-dev libarchive-dev
-  libgit2-dev libtomlplusplus-dev
+  libgit2-dev libtomlplusplus-dev libboost-dev
   # tests
   libgtest-dev
   age openssh-client curl

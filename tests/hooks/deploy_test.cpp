@@ -410,5 +410,59 @@ TEST_F(Deploy, FilesOnHostIfChangedAndPlaintextKeptInMemory) {
   EXPECT_FALSE(file_exists(dir + "/.env"));
 }
 
+// post_deploy failing is reported while the stack stays deployed; --dry-run plans without
+// updating the repo or touching containers; extra_args and destroy_before_deploy.
+TEST_F(Deploy, PostDeployFailureDryRunExtraArgsAndDestroyBeforeDeploy) {
+  ASSERT_TRUE(deploy().success);
+  auto first = ids();
+  stack_.post_deploy.command = "echo bye\nexit 4";
+  DeployResult r = deploy();
+  EXPECT_TRUE(r.success) << all_text(r);
+  EXPECT_NE(r.error.find("post_deploy failed (exit status 4)"), std::string::npos) << r.error;
+  ASSERT_FALSE(r.logs.empty());
+  EXPECT_EQ(r.logs.back().stage, "Post Deploy");
+  EXPECT_FALSE(r.logs.back().success);
+  EXPECT_EQ(r.logs.back().stdout_text, "bye\n");
+  EXPECT_EQ(ids(), first);
+  stack_.post_deploy.command.clear();
+
+  std::string compose = kCompose;
+  compose.replace(compose.find("MODE: \"a\""), 9, "MODE: \"c\"");
+  write_text(work_ + "/app/compose.yaml", compose);
+  server_->commit(work_, "three: mode c");
+  opts_.dry_run = true;
+  r = deploy();
+  opts_.dry_run = false;
+  EXPECT_TRUE(r.success) << all_text(r);
+  EXPECT_TRUE(r.changed);
+  EXPECT_NE(r.commit_after.hash, head_);  // the plan is for the branch head
+  EXPECT_TRUE(r.touched.empty());
+  EXPECT_NE(all_text(r).find("recreate three"), std::string::npos) << all_text(r);
+  EXPECT_EQ(ids(), first);
+
+  stack_.extra_args = {"--force-recreate"};
+  r = deploy();
+  EXPECT_TRUE(r.success) << all_text(r);
+  EXPECT_EQ(r.services_touched, (std::vector<std::string>{"one", "three", "two"}));
+  auto second = ids();
+  for (const auto& [svc, id] : second)
+    EXPECT_NE(id, first[svc]) << svc;
+  stack_.extra_args = {"--no-such-flag"};
+  r = deploy();
+  EXPECT_FALSE(r.success);
+  EXPECT_NE(r.error.find("--no-such-flag"), std::string::npos) << r.error;
+  EXPECT_EQ(ids(), second);
+
+  stack_.extra_args.clear();
+  stack_.destroy_before_deploy = true;
+  r = deploy();
+  EXPECT_TRUE(r.success) << all_text(r);
+  EXPECT_NE(all_text(r).find("Compose Down"), std::string::npos);
+  auto third = ids();
+  ASSERT_EQ(third.size(), 3u);
+  for (const auto& [svc, id] : third)
+    EXPECT_NE(id, second[svc]) << svc;
+}
+
 }  // namespace
 }  // namespace varan::test

@@ -16,42 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    FILE* f = std::freopen(log.c_str(), "a", stdout);
-    if (f) ::dup2(::fileno(stdout), 2);
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-void stop(pid_t pid) {
-  if (pid <= 0) return;
-  ::kill(-pid, SIGTERM);
-  ::kill(pid, SIGTERM);
-  ::waitpid(pid, nullptr, 0);
-}
-
 bool answers(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -134,8 +98,8 @@ GitServer::GitServer(std::string user, std::string token)
   write_text(d + "/nginx.conf", conf);
   std::string fcgiwrap = which("fcgiwrap").value_or("/usr/sbin/fcgiwrap");
   std::string nginx = which("nginx").value_or("/usr/sbin/nginx");
-  fcgi_ = spawn({fcgiwrap, "-s", "unix:" + d + "/fcgi.sock"}, d + "/fcgiwrap.log");
-  nginx_ = spawn({nginx, "-c", d + "/nginx.conf", "-p", d}, d + "/nginx.log");
+  fcgi_ = spawn_background({fcgiwrap, "-s", "unix:" + d + "/fcgi.sock"}, d + "/fcgiwrap.log");
+  nginx_ = spawn_background({nginx, "-c", d + "/nginx.conf", "-p", d}, d + "/nginx.log");
   for (int i = 0; i < 100; ++i) {
     if (answers(port_) && file_exists(d + "/fcgi.sock")) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -145,8 +109,8 @@ GitServer::GitServer(std::string user, std::string token)
 }
 
 GitServer::~GitServer() {
-  stop(nginx_);
-  stop(fcgi_);
+  stop_background(nginx_);
+  stop_background(fcgi_);
 }
 
 std::string GitServer::url(const std::string& name) const {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 
 #include <map>
 #include <optional>
@@ -59,6 +60,16 @@ class TempDir {
 
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& data, unsigned mode = 0644);
+/// Starts argv in the background, in a process group of its own, stdout and stderr
+/// appended to `log`. stop_background sends SIGTERM to the group and reaps it.
+pid_t spawn_background(const std::vector<std::string>& argv, const std::string& log,
+                       const std::map<std::string, std::string>& env = {});
+void stop_background(pid_t pid);
+/// true once something accepts connections on 127.0.0.1:port (waits up to `seconds`).
+bool wait_for_port(int port, int seconds = 10);
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+int free_port();
 /// Deterministic pseudo-random bytes.
 std::string pattern_bytes(std::size_t n, unsigned seed = 1);
 std::string sha256_hex(const std::string& data);

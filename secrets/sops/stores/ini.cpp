@@ -108,7 +108,24 @@ class IniStore final : public Store {
     return {std::move(doc)};
   }
 
+  // INI's quoting can't hold every string (quotes of both kinds, CR LF, runs of """): what
+  // is written must read back as itself, or writing fails rather than change a value.
   std::string emit_plain(const Branches& b) const override {
+    std::string out = emit_unchecked(b);
+    bool same = false;
+    try {
+      same = emit_unchecked(load_plain(out)) == out;
+    } catch (const Error&) {
+    }
+    if (!same)
+      throw Error(codes::kErrorDumpingTree,
+                  "cannot write this tree as INI: a key or value holds quotes or line breaks "
+                  "that no INI quoting reads back unchanged");
+    return out;
+  }
+
+ private:
+  std::string emit_unchecked(const Branches& b) const {
     std::string out;
     if (b.empty()) return out;
     std::vector<const std::pair<Node, Node>*> sections;
@@ -156,6 +173,7 @@ class IniStore final : public Store {
     return out;
   }
 
+ public:
   std::string emit_value(const Node& v) const override {
     if (v.kind == Node::Kind::kString) return go_json_string(v.str);
     return value_to_string(v);
@@ -228,6 +246,12 @@ class IniStore final : public Store {
   }
 
   static std::string quote_value(const std::string& v) {
+    // Lines are read with their CR LF ends made LF, so a CR before a line break can't come
+    // back: no quoting holds it.
+    if (v.find("\r\n") != std::string::npos)
+      throw Error(codes::kErrorDumpingTree,
+                  "cannot write this INI value: it holds a CR LF line break, which INI "
+                  "reads back as LF");
     // Multi-line: backquotes when they can hold it (a value starting with a line break would
     // leave a bare """ on the first line, which reads back as a quote).
     if (v.find('\n') != std::string::npos && v.find('`') == std::string::npos) return "`" + v + "`";

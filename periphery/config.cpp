@@ -1,0 +1,218 @@
+#include "periphery/config.h"
+
+#include <cstdlib>
+#include <set>
+
+#include "common/io.h"
+#include "hooks/stack.h"
+
+extern char** environ;
+
+namespace varan::periphery {
+
+namespace {
+
+using Json = nlohmann::json;
+
+// Komodo's periphery keys (v1 and the v2 ones a v1 agent may meet), and Varan's.
+const std::set<std::string, std::less<>> kKeys = {"port",
+                                                  "bind_ip",
+                                                  "root_directory",
+                                                  "repo_dir",
+                                                  "stack_dir",
+                                                  "build_dir",
+                                                  "disable_terminals",
+                                                  "disable_container_exec",
+                                                  "disable_container_terminals",
+                                                  "stats_polling_rate",
+                                                  "container_stats_polling_rate",
+                                                  "legacy_compose_cli",
+                                                  "logging",
+                                                  "pretty_startup_config",
+                                                  "allowed_ips",
+                                                  "passkeys",
+                                                  "include_disk_mounts",
+                                                  "exclude_disk_mounts",
+                                                  "secrets",
+                                                  "git_providers",
+                                                  "git_provider",
+                                                  "docker_registries",
+                                                  "docker_registry",
+                                                  "image_registries",
+                                                  "ssl_enabled",
+                                                  "ssl_key_file",
+                                                  "ssl_cert_file",
+                                                  "safe_directories",
+                                                  "write_plaintext"};
+
+void merge(Json& into, const Json& from) {
+  for (const auto& [k, v] : from.items()) {
+    if (into.contains(k) && into[k].is_object() && v.is_object())
+      merge(into[k], v);
+    else if (into.contains(k) && into[k].is_array() && v.is_array())
+      into[k].insert(into[k].end(), v.begin(), v.end());
+    else
+      into[k] = v;
+  }
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string item;
+  for (char c : s + ",") {
+    if (c == ',') {
+      auto b = item.find_first_not_of(" \t");
+      auto e = item.find_last_not_of(" \t");
+      if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+      item.clear();
+    } else {
+      item += c;
+    }
+  }
+  return out;
+}
+
+class Reader {
+ public:
+  explicit Reader(const Json& j) : j_(j) {}
+  template <typename T>
+  void get(const char* key, T& out) const {
+    if (!j_.contains(key) || j_[key].is_null()) return;
+    try {
+      out = j_[key].get<T>();
+    } catch (const Json::exception&) {
+      throw ConfigError(std::string("periphery config: ") + key + ": expected " + expected<T>());
+    }
+  }
+
+ private:
+  template <typename T>
+  static const char* expected() {
+    if constexpr (std::is_same_v<T, bool>) return "true or false";
+    if constexpr (std::is_same_v<T, int>) return "a number";
+    if constexpr (std::is_same_v<T, std::string>) return "a string";
+    return "a list of strings";
+  }
+  const Json& j_;
+};
+
+}  // namespace
+
+std::map<std::string, std::string> process_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+Config load_config(const std::vector<std::string>& files,
+                   const std::map<std::string, std::string>& env) {
+  Config c;
+  Json j = Json::object();
+  for (const auto& f : files) {
+    SecureBytes bytes = read_file(f, std::size_t(4) << 20);
+    std::string text(bytes.begin(), bytes.end());
+    Json one;
+    if (f.ends_with(".json")) {
+      one = Json::parse(text, nullptr, false);
+      if (one.is_discarded() || !one.is_object()) throw ConfigError(f + ": not a JSON object");
+    } else {
+      try {
+        one = hooks::toml_to_json(text, f);
+      } catch (const hooks::Error& e) {
+        throw ConfigError(e.what());
+      }
+    }
+    for (const auto& [k, v] : one.items())
+      if (!kKeys.contains(k))
+        c.warnings.push_back(f + ": unknown key \"" + k + "\" (not a Komodo periphery setting)");
+    merge(j, one);
+  }
+  // PERIPHERY_<KEY> wins over the files.
+  auto var = [&](const std::string& key) -> const std::string* {
+    std::string name = "PERIPHERY_";
+    for (char ch : key)
+      name += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : &it->second;
+  };
+  for (const char* key :
+       {"bind_ip", "root_directory", "repo_dir", "stack_dir", "build_dir", "stats_polling_rate",
+        "container_stats_polling_rate", "ssl_key_file", "ssl_cert_file"})
+    if (const std::string* v = var(key)) j[key] = *v;
+  for (const char* key : {"disable_terminals", "disable_container_exec", "legacy_compose_cli",
+                          "ssl_enabled", "write_plaintext"})
+    if (const std::string* v = var(key)) {
+      if (*v != "true" && *v != "false")
+        throw ConfigError(std::string("PERIPHERY_") + key + ": expected true or false, got \"" +
+                          *v + "\"");
+      j[key] = *v == "true";
+    }
+  for (const char* key : {"allowed_ips", "passkeys", "include_disk_mounts", "exclude_disk_mounts",
+                          "safe_directories"})
+    if (const std::string* v = var(key)) j[key] = split_list(*v);
+  if (const std::string* v = var("port")) {
+    char* end = nullptr;
+    long p = std::strtol(v->c_str(), &end, 10);
+    if (v->empty() || *end || p < 0 || p > 65535)
+      throw ConfigError("PERIPHERY_PORT: expected a port number, got \"" + *v + "\"");
+    j["port"] = p;
+  }
+  if (const std::string* v = var("logging_level")) j["logging"]["level"] = *v;
+  if (auto it = env.find("PERIPHERY_PASSKEYS_FILE"); it != env.end()) {
+    SecureBytes bytes = read_file(it->second, 1 << 20);
+    j["passkeys"] = split_list(std::string(bytes.begin(), bytes.end()));
+  }
+
+  Reader r(j);
+  r.get("port", c.port);
+  r.get("bind_ip", c.bind_ip);
+  r.get("root_directory", c.root_directory);
+  r.get("repo_dir", c.repo_dir);
+  r.get("stack_dir", c.stack_dir);
+  r.get("build_dir", c.build_dir);
+  r.get("disable_terminals", c.disable_terminals);
+  r.get("disable_container_exec", c.disable_container_exec);
+  r.get("disable_container_terminals", c.disable_container_exec);
+  r.get("stats_polling_rate", c.stats_polling_rate);
+  r.get("container_stats_polling_rate", c.container_stats_polling_rate);
+  r.get("legacy_compose_cli", c.legacy_compose_cli);
+  r.get("allowed_ips", c.allowed_ips);
+  r.get("passkeys", c.passkeys);
+  r.get("include_disk_mounts", c.include_disk_mounts);
+  r.get("exclude_disk_mounts", c.exclude_disk_mounts);
+  r.get("ssl_enabled", c.ssl_enabled);
+  r.get("ssl_key_file", c.ssl_key_file);
+  r.get("ssl_cert_file", c.ssl_cert_file);
+  r.get("safe_directories", c.safe_directories);
+  r.get("write_plaintext", c.write_plaintext);
+  if (j.contains("logging") && j["logging"].is_object())
+    Reader(j["logging"]).get("level", c.logging_level);
+  if (j.contains("secrets")) {
+    if (!j["secrets"].is_object())
+      throw ConfigError("periphery config: secrets: expected a table of NAME = \"value\"");
+    for (const auto& [k, v] : j["secrets"].items()) {
+      if (!v.is_string())
+        throw ConfigError("periphery config: secrets." + k + ": expected a string");
+      c.secrets[k] = v.get<std::string>();
+    }
+  }
+  for (const char* key : {"git_providers", "git_provider"})
+    if (j.contains(key)) c.git_providers = j[key].is_array() ? j[key] : Json::array({j[key]});
+  for (const char* key : {"docker_registries", "docker_registry", "image_registries"})
+    if (j.contains(key)) c.docker_registries = j[key].is_array() ? j[key] : Json::array({j[key]});
+  if (c.port < 0 || c.port > 65535) throw ConfigError("periphery config: port: out of range");
+  while (c.root_directory.size() > 1 && c.root_directory.back() == '/')
+    c.root_directory.pop_back();
+  if (c.repo_dir.empty()) c.repo_dir = c.root_directory + "/repos";
+  if (c.stack_dir.empty()) c.stack_dir = c.root_directory + "/stacks";
+  if (c.build_dir.empty()) c.build_dir = c.root_directory + "/builds";
+  if (c.ssl_key_file.empty()) c.ssl_key_file = c.root_directory + "/ssl/key.pem";
+  if (c.ssl_cert_file.empty()) c.ssl_cert_file = c.root_directory + "/ssl/cert.pem";
+  return c;
+}
+
+}  // namespace varan::periphery

@@ -1,0 +1,187 @@
+// The periphery agent: its configuration (Komodo's keys, defaults, PERIPHERY_* overrides,
+// unknown keys reported), the IP guard, and the real agent over HTTPS with its self-signed
+// certificate: Komodo's request shapes answered, and a wrong passkey, a disallowed IP,
+// malformed JSON, an unknown type, a missing field, a wrong content type and an oversized
+// body each get their status and a Serror body while the agent keeps serving.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "periphery/config.h"
+#include "periphery/server.h"
+#include "tests/support/engine_support.h"
+
+namespace varan::test {
+namespace {
+
+using Json = nlohmann::json;
+using namespace varan::periphery;
+
+TEST(PeripheryConfig, KomodoKeysDefaultsOverridesAndUnknownKeys) {
+  TempDir d;
+  write_text(
+      d / "a.toml",
+      "port = 9000\ncolour = \"blue\"\nroot_directory = \"/srv/komodo/\"\npasskeys = [\"one\"]\n"
+      "allowed_ips = [\"10.0.0.0/8\"]\n[secrets]\nDB = \"pw\"\n[logging]\nlevel = \"debug\"\n"
+      "[[git_provider]]\ndomain = \"git.example\"\n"
+      "");
+  write_text(d / "b.json", R"({"passkeys": ["two"], "ssl_enabled": false})");
+  Config c = load_config({d / "a.toml", d / "b.json"}, {{"PERIPHERY_PORT", "9100"},
+                                                        {"PERIPHERY_ALLOWED_IPS", "::1, 127.0.0.1"},
+                                                        {"PERIPHERY_WRITE_PLAINTEXT", "false"}});
+  EXPECT_EQ(c.port, 9100);
+  EXPECT_EQ(c.bind_ip, "[::]");
+  EXPECT_EQ(c.root_directory, "/srv/komodo");
+  EXPECT_EQ(c.stack_dir, "/srv/komodo/stacks");
+  EXPECT_EQ(c.repo_dir, "/srv/komodo/repos");
+  EXPECT_EQ(c.ssl_key_file, "/srv/komodo/ssl/key.pem");
+  EXPECT_EQ(c.passkeys, (std::vector<std::string>{"one", "two"}));  // arrays extend
+  EXPECT_EQ(c.allowed_ips, (std::vector<std::string>{"::1", "127.0.0.1"}));
+  EXPECT_FALSE(c.ssl_enabled);
+  EXPECT_FALSE(c.write_plaintext);
+  EXPECT_EQ(c.secrets.at("DB"), "pw");
+  EXPECT_EQ(c.logging_level, "debug");
+  EXPECT_EQ(c.git_providers.size(), 1u);
+  EXPECT_EQ(c.stats_polling_rate, "5-sec");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find("colour"), std::string::npos);
+  EXPECT_THROW(load_config({}, {{"PERIPHERY_PORT", "http"}}), ConfigError);
+  EXPECT_THROW(load_config({}, {{"PERIPHERY_SSL_ENABLED", "yes"}}), ConfigError);
+  write_text(d / "bad.toml", "port = \"x\"\n");
+  EXPECT_THROW(load_config({d / "bad.toml"}, {}), ConfigError);
+}
+
+TEST(PeripheryServer, IpGuardWithCidrsAndMappedAddresses) {
+  EXPECT_TRUE(ip_allowed("203.0.113.9", {}));
+  EXPECT_TRUE(ip_allowed("10.1.2.3", {"10.0.0.0/8"}));
+  EXPECT_FALSE(ip_allowed("11.1.2.3", {"10.0.0.0/8"}));
+  EXPECT_TRUE(ip_allowed("::ffff:192.168.1.5", {"192.168.1.0/24"}));
+  EXPECT_TRUE(ip_allowed("::ffff:10.0.0.1", {"10.0.0.1"}));
+  EXPECT_TRUE(ip_allowed("2001:db8::1", {"2001:db8::/32"}));
+  EXPECT_FALSE(ip_allowed("2001:db9::1", {"2001:db8::/32"}));
+  EXPECT_TRUE(ip_allowed("127.0.0.1", {"127.0.0.1"}));
+  EXPECT_FALSE(ip_allowed("127.0.0.2", {"127.0.0.1"}));
+  EXPECT_FALSE(ip_allowed("not-an-ip", {"0.0.0.0/0"}));
+}
+
+class Agent : public ::testing::Test {
+ protected:
+  void start(const std::string& extra = "") {
+    port_ = free_port();
+    write_text(dir_ / "periphery.toml", "port = " + std::to_string(port_) +
+                                            "\nbind_ip = \"127.0.0.1\"\nroot_directory = \"" +
+                                            dir_.path() + "/root\"\npasskeys = [\"pk-1\"]\n" +
+                                            extra);
+    pid_ = spawn_background({PERIPHERY_BIN, "--config-path", dir_ / "periphery.toml"},
+                            dir_ / "agent.log");
+    ASSERT_TRUE(wait_for_port(port_)) << read_text(dir_ / "agent.log");
+  }
+  void TearDown() override { stop_background(pid_); }
+  struct Answer {
+    int status = 0;
+    std::string body;
+    Json json() const { return Json::parse(body, nullptr, false); }
+  };
+  Answer post(const std::string& body, const std::string& passkey = "pk-1",
+              const std::string& content_type = "application/json") {
+    std::vector<std::string> argv = {"curl",
+                                     "-sS",
+                                     "-k",
+                                     "-o",
+                                     dir_ / "body",
+                                     "-w",
+                                     "%{http_code}",
+                                     "-X",
+                                     "POST",
+                                     "https://127.0.0.1:" + std::to_string(port_) + "/",
+                                     "--data-binary",
+                                     "@" + dir_ / "req"};
+    write_text(dir_ / "req", body);
+    if (!passkey.empty()) argv.insert(argv.end(), {"-H", "authorization: " + passkey});
+    argv.insert(argv.end(), {"-H", "content-type: " + content_type});
+    RunResult r = run(argv);
+    Answer a;
+    a.status = std::atoi(r.out.c_str());
+    a.body = file_exists(dir_ / "body") ? read_text(dir_ / "body") : "";
+    return a;
+  }
+  void expect_serror(const Answer& a, int status, const std::string& says) {
+    EXPECT_EQ(a.status, status) << a.body;
+    Json j = a.json();
+    ASSERT_TRUE(j.is_object()) << a.body;
+    EXPECT_TRUE(j["trace"].is_array()) << a.body;
+    EXPECT_NE(j.value("error", "").find(says), std::string::npos) << a.body;
+    EXPECT_EQ(post(R"({"type":"GetHealth","params":{}})").status, 200)
+        << "the agent stopped serving";
+  }
+
+  TempDir dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(Agent, AnswersKomodoRequestsAndRejectsBadOnesWithSerror) {
+  start();
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_.path() + "/root/ssl/key.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  Answer a = post(R"({"type":"GetHealth","params":{}})");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.body, "{}");
+  a = post(R"({"type":"GetVersion","params":{}})");
+  EXPECT_EQ(a.json()["version"], "1.19.5");
+  expect_serror(post(R"({"type":"GetHealth","params":{}})", "pk-2"), 401,
+                "request passkey invalid");
+  expect_serror(post(R"({"type":"GetHealth","params":{}})", ""), 401,
+                "request was not sent with passkey");
+  expect_serror(post(R"({"type":"GetHealth",)"), 400, "Failed to parse the request body as JSON");
+  expect_serror(post(R"({"type":"LaunchRockets","params":{}})"), 422,
+                "unknown variant `LaunchRockets`");
+  expect_serror(post(R"({"type":"GetContainerLog","params":{"tail":5}})"), 422,
+                "missing field `name`");
+  expect_serror(post(R"({"type":"GetHealth"})"), 422, "missing field `params`");
+  expect_serror(post(R"({"type":"GetHealth","params":{}})", "pk-1", "text/plain"), 415,
+                "Content-Type: application/json");
+  expect_serror(post(std::string(33u << 20, ' ')), 413, "larger than");
+}
+
+TEST_F(Agent, ADisallowedIpIsRefused) {
+  start("allowed_ips = [\"10.0.0.0/8\"]\n");
+  Answer a = post(R"({"type":"GetHealth","params":{}})");
+  EXPECT_EQ(a.status, 401);
+  EXPECT_NE(a.body.find("requesting ip 127.0.0.1 not allowed"), std::string::npos) << a.body;
+}
+
+TEST_F(Agent, ContainerLogsAndLifecycleThroughTheEngine) {
+  VARAN_REQUIRE_ENGINE();
+  ensure_test_images();
+  auto& c = engine_client();
+  std::string name = "varan-test-periphery-log";
+  try {
+    c.remove_container(name, true);
+  } catch (const std::exception&) {
+  }
+  Json body = {{"Image", "varan-test/exit"}, {"Labels", {{"varan.test.case", "periphery"}}}};
+  c.start_container(c.create_container(name, body));
+  c.wait_container(name);
+  start();
+  Answer a = post(R"({"type":"GetContainerLog","params":{"name":")" + name + R"(","tail":10}})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  Json log = a.json();
+  EXPECT_EQ(log["stage"], "get container log");
+  EXPECT_EQ(log["stdout"], "out\n");
+  EXPECT_EQ(log["stderr"], "err\n");
+  EXPECT_TRUE(log["success"].get<bool>());
+  EXPECT_GE(log["end_ts"].get<std::int64_t>(), log["start_ts"].get<std::int64_t>());
+  a = post(R"({"type":"RemoveContainer","params":{"name":")" + name + R"(","time":1}})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_TRUE(a.json()["success"].get<bool>()) << a.body;
+  a = post(R"({"type":"StartContainer","params":{"name":")" + name + R"("}})");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_FALSE(a.json()["success"].get<bool>());
+  EXPECT_NE(a.json()["stderr"].get<std::string>().find(name), std::string::npos) << a.body;
+}
+
+}  // namespace
+}  // namespace varan::test
