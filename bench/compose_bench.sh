@@ -32,11 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! curl -sf --unix-socket "$socket" "http://localhost/images/$image/json" >/dev/null; then
-  (cd "$build" && ctest -R Engine.PingVersionInfoAndNegotiation >/dev/null) || true
-fi
-curl -sf --unix-socket "$socket" "http://localhost/images/$image/json" >/dev/null ||
-  { echo "bench: no $image image (run the engine tests once)" >&2; exit 1; }
+need_test_image "$build" "$image"
 
 {
   echo "services:"

@@ -56,3 +56,14 @@ hyperfine_median() {
   done
   echo "$name $(awk -v s="$median_s" 'BEGIN { printf "%d", s * 1e6 }') $rss" >>"$samples"
 }
+
+# need_test_image BUILD IMAGE: makes sure the engine has a test image (the engine tests build
+# them FROM scratch), or stops the benchmark.
+need_test_image() {
+  local socket=/var/run/docker.sock
+  if ! curl -sf --unix-socket "$socket" "http://localhost/images/$2/json" >/dev/null; then
+    (cd "$1" && ctest -R Engine.PingVersionInfoAndNegotiation >/dev/null) || true
+  fi
+  curl -sf --unix-socket "$socket" "http://localhost/images/$2/json" >/dev/null ||
+    { echo "bench: no $2 image (run the engine tests once)" >&2; exit 1; }
+}

@@ -171,6 +171,8 @@ class Run {
       const DeployOptions& opts)
       : s_(stack), client_(client), opts_(opts) {
     interpolate_stack(s_, vars, red_);
+    for (const auto& [value, name] : opts.redact)
+      red_.add(value, name);
   }
 
   DeployResult go() {
@@ -481,6 +483,10 @@ class Run {
     for (const auto& s : p.services)
       services += (services.empty() ? "" : ", ") + s.name;
     l.stdout_text = "project " + p.name + ": " + services;
+    res_.project_name = p.name;
+    for (const auto& svc : p.services)
+      res_.services.push_back({svc.name, compose::container_name(p, svc, 1), svc.image});
+    res_.compose_config = red_(p.to_yaml());
     for (const auto& w : p.warnings)
       l.stderr_text += "warning: " + w + "\n";
     l.end_ts = now_ms();

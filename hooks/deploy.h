@@ -46,6 +46,8 @@ struct DeployOptions {
   /// Where stacks live: `<root>/<name>` (spaces -> _) holds a stack's repo or files.
   std::string root = "/etc/varan/stacks";
   std::vector<std::string> safe_directories;
+  /// More values to mask in every log line, with their names (Komodo's `replacers`).
+  std::vector<std::pair<std::string, std::string>> redact;
   /// Called with each log as its stage ends (already redacted).
   std::function<void(const Log&)> on_log;
 };
@@ -60,6 +62,12 @@ struct DeployResult {
   std::vector<std::string> services_touched;
   CommitInfo commit_before, commit_after;
   std::string run_directory;
+  std::string project_name;
+  struct ServiceInfo {
+    std::string service, container, image;
+  };
+  std::vector<ServiceInfo> services;  // of the loaded project
+  std::string compose_config;         // the resolved project as YAML (redacted)
 };
 
 /// Deploys `stack` (interpolating its fields from `variables` first). Two deploys of the

@@ -3,7 +3,15 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <set>
+
+#include "common/io.h"
 #include "engine/client.h"
+#include "engine/compose/labels.h"
+#include "hooks/command.h"
+#include "hooks/deploy.h"
+#include "hooks/interpolate.h"
 
 namespace varan::periphery {
 
@@ -57,6 +65,390 @@ class Params {
   const Json& p_;
   std::string type_;
 };
+
+namespace fs = std::filesystem;
+namespace labels = compose::labels;
+
+bool skipped(const engine::ContainerSummary& c) {
+  auto it = c.labels.find("komodo.skip");
+  return it != c.labels.end() && it->second != "false";
+}
+
+std::vector<std::string> words(const std::string& s) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char c : s + " ") {
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (!w.empty()) out.push_back(w);
+      w.clear();
+    } else {
+      w += c;
+    }
+  }
+  return out;
+}
+
+Json log_of(const hooks::Log& l) {
+  return {{"stage", l.stage},        {"command", l.command}, {"stdout", l.stdout_text},
+          {"stderr", l.stderr_text}, {"success", l.success}, {"start_ts", l.start_ts},
+          {"end_ts", l.end_ts}};
+}
+
+// Start/Stop/Restart/Pause/UnpauseAllContainers: one Log per container, komodo.skip honoured
+// so the agent never stops itself.
+Json all_containers(engine::Client& client, const std::string& verb) {
+  Json logs = Json::array();
+  for (const auto& c : client.list_containers(true)) {
+    if (skipped(c)) continue;
+    bool running = c.state == "running";
+    if ((verb == "stop" || verb == "pause" || verb == "restart") && !running) continue;
+    if (verb == "start" && running) continue;
+    if (verb == "unpause" && c.state != "paused") continue;
+    std::int64_t start = now_ms();
+    std::string err;
+    try {
+      if (verb == "start") client.start_container(c.id);
+      if (verb == "stop") client.stop_container(c.id);
+      if (verb == "restart") client.restart_container(c.id);
+      if (verb == "pause") client.pause_container(c.id);
+      if (verb == "unpause") client.unpause_container(c.id);
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    std::string cmd = "docker " + verb + " " + c.name();
+    logs.push_back(log_json(cmd, cmd, err.empty() ? c.name() + "\n" : "", err, err.empty(), start));
+  }
+  return logs;
+}
+
+// ComposeExecution: the command strings Core 1.19 sends, carried out on the project's
+// containers found by label.
+Json compose_execution(engine::Client& client, const std::string& project,
+                       const std::string& command) {
+  std::int64_t start = now_ms();
+  auto w = words(command);
+  static const std::set<std::string, std::less<>> verbs = {"start", "stop",    "restart",
+                                                           "pause", "unpause", "down"};
+  if (w.empty() || !verbs.contains(w[0]))
+    throw Rejection{400, "ComposeExecution: unsupported command \"" + command +
+                             "\" (start, stop, restart, pause, unpause, down)"};
+  std::optional<int> timeout;
+  bool remove_orphans = false;
+  std::set<std::string> services;
+  for (std::size_t i = 1; i < w.size(); ++i) {
+    if ((w[i] == "--timeout" || w[i] == "-t") && i + 1 < w.size())
+      timeout = std::atoi(w[++i].c_str());
+    else if (w[i] == "--remove-orphans")
+      remove_orphans = true;
+    else if (w[i].starts_with("-"))
+      throw Rejection{400,
+                      "ComposeExecution: unsupported flag \"" + w[i] + "\" in \"" + command + "\""};
+    else
+      services.insert(w[i]);
+  }
+  (void)remove_orphans;  // containers are found by label: orphans are the project's too
+  std::string out, err;
+  auto containers =
+      client.list_containers(true, {{"label", {std::string(labels::kProject) + "=" + project}}});
+  for (const auto& c : containers) {
+    auto svc = c.labels.find(labels::kService);
+    if (!services.empty() && (svc == c.labels.end() || !services.contains(svc->second))) continue;
+    try {
+      const std::string& v = w[0];
+      if (v == "start") client.start_container(c.id);
+      if (v == "stop" || (v == "down" && c.state == "running"))
+        client.stop_container(c.id, timeout);
+      if (v == "restart") client.restart_container(c.id, timeout);
+      if (v == "pause") client.pause_container(c.id);
+      if (v == "unpause") client.unpause_container(c.id);
+      if (v == "down") client.remove_container(c.id, true);
+      out += " Container " + c.name() + "  " +
+             (v == "down"    ? "Removed"
+              : v == "stop"  ? "Stopped"
+              : v == "start" ? "Started"
+                             : v + "d") +
+             "\n";
+    } catch (const std::exception& e) {
+      err += c.name() + ": " + e.what() + "\n";
+    }
+  }
+  if (w[0] == "down" && services.empty()) {
+    for (const auto& n :
+         client.list_networks({{"label", {std::string(labels::kProject) + "=" + project}}})) {
+      try {
+        client.remove_network(n.id);
+        out += " Network " + n.name + "  Removed\n";
+      } catch (const std::exception& e) {
+        err += n.name + ": " + e.what() + "\n";
+      }
+    }
+  }
+  return log_json("Compose Command", "docker compose -p " + project + " " + command, out, err,
+                  err.empty(), start);
+}
+
+Json docker_lists(engine::Client& client) {
+  auto attempt = [](auto f) -> Json {
+    try {
+      return {{"Ok", f()}};
+    } catch (const std::exception& e) {
+      return {{"Err", Json::parse(serror(e.what()))}};
+    }
+  };
+  Json out;
+  std::vector<engine::ContainerSummary> containers;
+  out["containers"] = attempt([&] {
+    containers = client.list_containers(true);
+    Json list = Json::array();
+    for (const auto& c : containers) {
+      Json item = {{"name", c.name()},       {"id", c.id},           {"image", c.image},
+                   {"image_id", c.image_id}, {"created", c.created}, {"state", c.state},
+                   {"status", c.status}};
+      if (c.raw.contains("HostConfig") && c.raw["HostConfig"].contains("NetworkMode"))
+        item["network_mode"] = c.raw["HostConfig"]["NetworkMode"];
+      if (!c.networks.empty()) item["networks"] = c.networks;
+      Json ports = Json::array();
+      for (const auto& p : c.ports) {
+        Json port = {{"PrivatePort", p.private_port}, {"Type", p.type}};
+        if (!p.ip.empty()) port["IP"] = p.ip;
+        if (p.public_port) port["PublicPort"] = p.public_port;
+        ports.push_back(port);
+      }
+      if (!ports.empty()) item["ports"] = ports;
+      Json volumes = Json::array();
+      for (const auto& m : c.mounts)
+        if (!m.name.empty()) volumes.push_back(m.name);
+      if (!volumes.empty()) item["volumes"] = volumes;
+      list.push_back(item);
+    }
+    return list;
+  });
+  out["networks"] = attempt([&] {
+    Json list = Json::array();
+    for (const auto& n : client.list_networks()) {
+      bool in_use = false;
+      for (const auto& c : containers)
+        for (const auto& cn : c.networks)
+          in_use = in_use || cn == n.name;
+      list.push_back({{"name", n.name},
+                      {"id", n.id},
+                      {"created", n.raw.value("Created", "")},
+                      {"scope", n.scope},
+                      {"driver", n.driver},
+                      {"enable_ipv6", n.raw.value("EnableIPv6", false)},
+                      {"ipam_driver", nullptr},
+                      {"ipam_subnet", nullptr},
+                      {"ipam_gateway", nullptr},
+                      {"internal", n.internal},
+                      {"attachable", n.attachable},
+                      {"ingress", n.raw.value("Ingress", false)},
+                      {"in_use", in_use}});
+    }
+    return list;
+  });
+  out["images"] = attempt([&] {
+    Json list = Json::array();
+    for (const auto& i : client.list_images()) {
+      bool in_use = false;
+      for (const auto& c : containers)
+        in_use = in_use || c.image_id == i.id;
+      std::string name = i.repo_tags.empty() ? i.id : i.repo_tags[0];
+      list.push_back({{"name", name},
+                      {"id", i.id},
+                      {"parent_id", i.raw.value("ParentId", "")},
+                      {"created", i.created},
+                      {"size", i.size},
+                      {"in_use", in_use}});
+    }
+    return list;
+  });
+  out["volumes"] = attempt([&] {
+    Json list = Json::array();
+    for (const auto& v : client.list_volumes()) {
+      bool in_use = false;
+      for (const auto& c : containers)
+        for (const auto& m : c.mounts)
+          in_use = in_use || m.name == v.name;
+      list.push_back({{"name", v.name},
+                      {"driver", v.driver},
+                      {"mountpoint", v.mountpoint},
+                      {"created", v.raw.value("CreatedAt", "")},
+                      {"scope", v.scope},
+                      {"in_use", in_use}});
+    }
+    return list;
+  });
+  out["projects"] = attempt([&] {
+    std::map<std::string, std::pair<std::map<std::string, int>, std::string>> projects;
+    for (const auto& c : containers) {
+      auto p = c.labels.find(labels::kProject);
+      if (p == c.labels.end()) continue;
+      auto& entry = projects[p->second];
+      ++entry.first[c.state];
+      if (auto f = c.labels.find(labels::kConfigFiles); f != c.labels.end())
+        entry.second = f->second;
+    }
+    Json list = Json::array();
+    for (const auto& [name, e] : projects) {
+      std::string status;
+      for (const auto& [state, n] : e.first)
+        status += (status.empty() ? "" : ", ") + state + "(" + std::to_string(n) + ")";
+      Json files = Json::array();
+      std::string f = e.second;
+      for (std::size_t start = 0; start <= f.size() && !f.empty();) {
+        auto comma = f.find(',', start);
+        files.push_back(
+            f.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      list.push_back({{"name", name}, {"status", status}, {"compose_files", files}});
+    }
+    return list;
+  });
+  return out;
+}
+
+// ComposeUp: Core's whole Stack resource, deployed through hooks/ (its sources: an inline
+// repo, files on the host, or UI-defined file contents written for it).
+Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
+  if (!params.contains("stack") || !params["stack"].is_object())
+    throw Rejection{422,
+                    "Failed to deserialize the JSON body into the target type: ComposeUp: "
+                    "missing field `stack`"};
+  const Json& st = params["stack"];
+  if (!st.contains("name") || !st["name"].is_string())
+    throw Rejection{422,
+                    "Failed to deserialize the JSON body into the target type: ComposeUp: "
+                    "stack: missing field `name`"};
+  Json c = st.value("config", Json::object());
+  if (!c.is_object()) c = Json::object();
+  auto str = [&](const char* k, const std::string& def = "") {
+    return c.contains(k) && c[k].is_string() ? c[k].get<std::string>() : def;
+  };
+  auto boolean = [&](const char* k, bool def) {
+    return c.contains(k) && c[k].is_boolean() ? c[k].get<bool>() : def;
+  };
+  auto list = [&](const char* k) {
+    std::vector<std::string> out;
+    if (c.contains(k) && c[k].is_array())
+      for (const auto& e : c[k])
+        if (e.is_string()) out.push_back(e.get<std::string>());
+    return out;
+  };
+  auto hook = [&](const char* k) {
+    hooks::Hook h;
+    if (c.contains(k) && c[k].is_object()) {
+      h.path = c[k].value("path", "");
+      h.command = c[k].value("command", "");
+    }
+    return h;
+  };
+  hooks::Stack s;
+  s.name = st["name"].get<std::string>();
+  s.project_name = str("project_name");
+  s.run_directory = str("run_directory");
+  s.file_paths = list("file_paths");
+  if (c.contains("environment") && c["environment"].is_array()) {
+    for (const auto& e : c["environment"])
+      if (e.is_object())
+        s.environment += e.value("variable", "") + "=" + e.value("value", "") + "\n";
+  } else {
+    s.environment = str("environment");
+  }
+  s.env_file_path = str("env_file_path", ".env");
+  if (s.env_file_path.empty()) s.env_file_path = ".env";
+  s.additional_env_files = list("additional_env_files");
+  s.pre_deploy = hook("pre_deploy");
+  s.post_deploy = hook("post_deploy");
+  s.repo = str("repo");
+  s.git_provider = str("git_provider", "github.com");
+  s.git_https = boolean("git_https", true);
+  s.git_account = str("git_account");
+  s.branch = str("branch", "main");
+  s.commit = str("commit");
+  s.auto_pull = boolean("auto_pull", true);
+  s.destroy_before_deploy = boolean("destroy_before_deploy", false);
+  s.extra_args = list("extra_args");
+  s.write_plaintext = cfg.write_plaintext;
+  if (params.contains("services") && params["services"].is_array())
+    for (const auto& svc : params["services"])
+      if (svc.is_string()) s.extra_args.push_back(svc.get<std::string>());
+  // The token: from the request, else the agent's own git_providers account.
+  if (params.contains("git_token") && params["git_token"].is_string()) {
+    s.git_token = SecretString(params["git_token"].get<std::string>());
+  } else if (!s.git_account.empty()) {
+    for (const auto& prov : cfg.git_providers)
+      if (prov.is_object() && prov.value("domain", "github.com") == s.git_provider)
+        for (const auto& acc : prov.value("accounts", Json::array()))
+          if (acc.is_object() && acc.value("username", "") == s.git_account)
+            s.git_token = SecretString(acc.value("token", ""));
+  }
+  std::string stack_dir = cfg.stack_dir + "/" + hooks::stack_folder_name(s.name);
+  if (s.repo.empty() && !boolean("files_on_host", false)) {
+    // UI-defined: the contents go to the first file path, as Komodo writes them.
+    std::string file = s.file_paths.empty() ? "compose.yaml" : s.file_paths[0];
+    std::string contents = str("file_contents");
+    std::string path = stack_dir + "/" + s.run_directory + "/" + file;
+    std::error_code ec;
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    write_file_atomic(
+        path, {reinterpret_cast<const std::uint8_t*>(contents.data()), contents.size()}, 0600);
+  }
+  std::map<std::string, hooks::Variable> vars;
+  for (const auto& [k, v] : cfg.secrets)
+    vars[k] = {v, true};
+  hooks::DeployOptions o;
+  o.root = cfg.stack_dir;
+  o.safe_directories = cfg.safe_directories;
+  if (params.contains("replacers") && params["replacers"].is_array())
+    for (const auto& r : params["replacers"])
+      if (r.is_array() && r.size() == 2 && r[0].is_string() && r[1].is_string()) {
+        std::string name = r[1].get<std::string>();
+        if (name.starts_with("[[") && name.ends_with("]]")) name = name.substr(2, name.size() - 4);
+        o.redact.emplace_back(r[0].get<std::string>(), name);
+      }
+  hooks::DeployResult r = hooks::deploy(s, vars, client, o);
+  Json logs = Json::array();
+  for (const auto& l : r.logs)
+    logs.push_back(log_of(l));
+  if (!r.success && !r.error.empty() && (r.logs.empty() || r.logs.back().success))
+    logs.push_back(log_json("Compose Up", "", "", r.error, false, now_ms()));
+  Json services = Json::array();
+  for (const auto& svc : r.services)
+    services.push_back(
+        {{"service_name", svc.service}, {"container_name", svc.container}, {"image", svc.image}});
+  Json missing = Json::array(), contents = Json::array();
+  std::vector<std::string> files = s.file_paths;
+  if (files.empty()) files.push_back("compose.yaml");
+  for (const auto& f : files) {
+    std::string path = r.run_directory + "/" + f;
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+      missing.push_back(f);
+      continue;
+    }
+    SecureBytes b = read_file(path, std::size_t(16) << 20);
+    contents.push_back({{"path", f},
+                        {"contents", std::string(b.begin(), b.end())},
+                        {"services", Json::array()},
+                        {"requires", "None"}});
+  }
+  Json hash = nullptr, message = nullptr;
+  if (!r.commit_after.hash.empty()) {
+    hash = r.commit_after.hash.substr(0, 7);
+    message = r.commit_after.message;
+  }
+  return {{"missing_files", missing},
+          {"logs", logs},
+          {"deployed", r.success},
+          {"services", services},
+          {"file_contents", contents},
+          {"remote_errors", Json::array()},
+          {"compose_config", r.compose_config},
+          {"commit_hash", hash},
+          {"commit_message", message}};
+}
 
 }  // namespace
 
@@ -123,6 +515,27 @@ Reply Api::handle(const std::string& body, const std::string& content_type) {
         err = e.what();
       }
       out = log_json(stage, "docker " + verb + " " + name, ok ? name + "\n" : "", err, ok, start);
+    } else if (type == "StartAllContainers" || type == "StopAllContainers" ||
+               type == "RestartAllContainers" || type == "PauseAllContainers" ||
+               type == "UnpauseAllContainers") {
+      std::string verb = type.substr(0, type.find("AllContainers"));
+      for (auto& ch : verb)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      out = all_containers(client_, verb);
+    } else if (type == "ComposeExecution") {
+      out = compose_execution(client_, p.str("project"), p.str("command"));
+    } else if (type == "GetDockerLists") {
+      out = docker_lists(client_);
+    } else if (type == "ComposeUp") {
+      out = compose_up(config_, client_, req["params"]);
+    } else if (type == "RunCommand") {
+      const Json& params = req["params"];
+      Json cmd = params.value("command", Json::object());
+      std::string path = cmd.is_object() ? cmd.value("path", "") : "";
+      std::string command = hooks::parse_multiline(cmd.is_object() ? cmd.value("command", "") : "");
+      hooks::ShellResult r = hooks::run_shell(command, path.empty() ? "/" : path, 3600);
+      out = log_json("run command", (path.empty() ? "" : "cd " + path + " && ") + command, r.out,
+                     r.err, r.status == 0, start);
     } else {
       throw Rejection{422,
                       "Failed to deserialize the JSON body into the target type: unknown "

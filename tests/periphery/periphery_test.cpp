@@ -8,9 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/compose/labels.h"
 #include "periphery/config.h"
 #include "periphery/server.h"
 #include "tests/support/engine_support.h"
+#include "tests/support/git_server.h"
 
 namespace varan::test {
 namespace {
@@ -67,14 +69,14 @@ TEST(PeripheryServer, IpGuardWithCidrsAndMappedAddresses) {
 
 class Agent : public ::testing::Test {
  protected:
-  void start(const std::string& extra = "") {
+  void start(const std::string& extra = "", const std::map<std::string, std::string>& env = {}) {
     port_ = free_port();
     write_text(dir_ / "periphery.toml", "port = " + std::to_string(port_) +
                                             "\nbind_ip = \"127.0.0.1\"\nroot_directory = \"" +
                                             dir_.path() + "/root\"\npasskeys = [\"pk-1\"]\n" +
                                             extra);
     pid_ = spawn_background({PERIPHERY_BIN, "--config-path", dir_ / "periphery.toml"},
-                            dir_ / "agent.log");
+                            dir_ / "agent.log", env);
     ASSERT_TRUE(wait_for_port(port_)) << read_text(dir_ / "agent.log");
   }
   void TearDown() override { stop_background(pid_); }
@@ -181,6 +183,146 @@ TEST_F(Agent, ContainerLogsAndLifecycleThroughTheEngine) {
   EXPECT_EQ(a.status, 200);
   EXPECT_FALSE(a.json()["success"].get<bool>());
   EXPECT_NE(a.json()["stderr"].get<std::string>().find(name), std::string::npos) << a.body;
+}
+
+// Driven as Komodo Core 1.19 drives it: ComposeUp of a Stack resource whose repo is served
+// over smart HTTP with a token from the agent's git_providers and a sops-decrypt
+// pre_deploy; then GetDockerLists, GetContainerLog, ComposeExecution stop and down; and
+// StopAllContainers, which skips a komodo.skip container.
+TEST_F(Agent, DeploysAStackFromGitAsKomodoCoreDoes) {
+  VARAN_REQUIRE_ENGINE();
+  ensure_test_images();
+  const std::string token = "tok-periphery-5a1c93";
+  GitServer git("token", token);
+  VARAN_REQUIRE(git.problem().empty(), git.problem());
+  std::string work = dir_ / "work", key = dir_ / "key.txt";
+  ASSERT_EQ(run({VARAN_BIN, "age", "keygen", "-o", key}).status, 0);
+  std::string recipient = run({VARAN_BIN, "age", "keygen", "-y", key}).out;
+  recipient.pop_back();
+  git.create_repo("stacks", work);
+  write_text(work + "/.sops.yaml",
+             "creation_rules:\n  - path_regex: \\.sops\\.env$\n    age: " + recipient + "\n");
+  std::filesystem::create_directories(work + "/app");
+  write_text(work + "/app/compose.yaml",
+             "services:\n"
+             "  one:\n    image: varan-test/sleep\n    init: true\n    env_file: .env\n"
+             "  two:\n    image: varan-test/sleep\n    init: true\n");
+  write_text(work + "/app/.sops.env", "DB_PASSWORD=from-sops\n");
+  ASSERT_EQ(run({VARAN_BIN, "secrets", "encrypt", "-i", "app/.sops.env"}, {.cwd = work}).status, 0);
+  git.commit(work, "stack");
+  std::string provider = "127.0.0.1:" + std::to_string(git.port());
+  start("stack_dir = \"" + dir_.path() + "/stacks\"\n[[git_provider]]\ndomain = \"" + provider +
+            "\"\nhttps = false\naccounts = [{ username = \"token\", token = \"" + token + "\" }]\n",
+        {{"SOPS_AGE_KEY_FILE", key}});
+  const std::string project = "vpt-stack";
+  auto cleanup = [&] {
+    auto& c = engine_client();
+    for (const auto& ct : c.list_containers(
+             true, {{"label", {std::string(compose::labels::kProject) + "=" + project}}}))
+      c.remove_container(ct.id, true);
+    for (const char* n : {"vpt-skip", "vpt-plain"})
+      try {
+        c.remove_container(n, true);
+      } catch (const std::exception&) {
+      }
+  };
+  cleanup();
+  Json up = {{"type", "ComposeUp"},
+             {"params",
+              {{"stack",
+                {{"_id", {{"$oid", "6650c0ffee0000000000a001"}}},
+                 {"name", project},
+                 {"description", ""},
+                 {"tags", Json::array()},
+                 {"info", {{"deployed_project_name", nullptr}}},
+                 {"config",
+                  {{"repo", "stacks.git"},
+                   {"git_provider", provider},
+                   {"git_https", false},
+                   {"git_account", "token"},
+                   {"branch", "main"},
+                   {"run_directory", "app"},
+                   {"file_paths", Json::array({"compose.yaml"})},
+                   {"environment", ""},
+                   {"env_file_path", ".env"},
+                   {"pre_deploy", {{"path", ""}, {"command", "sops-decrypt.sh"}}},
+                   {"post_deploy", {{"path", ""}, {"command", ""}}},
+                   {"auto_pull", false},
+                   {"extra_args", Json::array()}}}}},
+               {"services", Json::array()},
+               {"repo", nullptr},
+               {"git_token", nullptr},
+               {"registry_token", nullptr},
+               {"replacers", Json::array()}}}};
+  Answer a = post(up.dump());
+  ASSERT_EQ(a.status, 200) << a.body;
+  Json res = a.json();
+  EXPECT_TRUE(res["deployed"].get<bool>()) << a.body;
+  EXPECT_EQ(res["services"].size(), 2u) << a.body;
+  EXPECT_EQ(res["commit_hash"].get<std::string>().size(), 7u);
+  EXPECT_EQ(res["missing_files"], Json::array());
+  EXPECT_EQ(a.body.find(token), std::string::npos);
+  EXPECT_EQ(a.body.find("from-sops"), std::string::npos) << "a decrypted value in the response";
+  bool pre = false;
+  for (const auto& l : res["logs"])
+    pre = pre || (l["stage"] == "Pre Deploy" && l["success"].get<bool>());
+  EXPECT_TRUE(pre) << a.body;
+  std::string env;
+  for (const auto& e : engine_client().inspect_container(project + "-one-1").env)
+    env += e + "\n";
+  EXPECT_NE(env.find("DB_PASSWORD=from-sops\n"), std::string::npos);
+
+  a = post(R"({"type":"GetDockerLists","params":{}})");
+  ASSERT_EQ(a.status, 200);
+  Json lists = a.json();
+  bool listed = false, project_listed = false;
+  for (const auto& c : lists["containers"]["Ok"])
+    listed = listed || c["name"] == project + "-one-1";
+  for (const auto& p : lists["projects"]["Ok"])
+    project_listed = project_listed || p["name"] == project;
+  EXPECT_TRUE(listed && project_listed) << a.body.substr(0, 2000);
+  EXPECT_TRUE(lists["images"].contains("Ok"));
+  EXPECT_TRUE(lists["networks"].contains("Ok"));
+  EXPECT_TRUE(lists["volumes"].contains("Ok"));
+
+  a = post(Json{{"type", "GetContainerLog"}, {"params", {{"name", project + "-one-1"}}}}.dump());
+  EXPECT_EQ(a.status, 200);
+  EXPECT_TRUE(a.json()["success"].get<bool>());
+
+  a = post(Json{{"type", "ComposeExecution"},
+                {"params", {{"project", project}, {"command", "stop --timeout 1 two"}}}}
+               .dump());
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(engine_client().inspect_container(project + "-two-1").state.status, "exited");
+  EXPECT_EQ(engine_client().inspect_container(project + "-one-1").state.status, "running");
+  a = post(Json{{"type", "ComposeExecution"},
+                {"params", {{"project", project}, {"command", "build --no-cache"}}}}
+               .dump());
+  EXPECT_EQ(a.status, 400);
+  EXPECT_NE(a.body.find("build --no-cache"), std::string::npos) << a.body;
+  a = post(Json{{"type", "ComposeExecution"},
+                {"params", {{"project", project}, {"command", "down --remove-orphans"}}}}
+               .dump());
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_TRUE(engine_client()
+                  .list_containers(
+                      true, {{"label", {std::string(compose::labels::kProject) + "=" + project}}})
+                  .empty());
+
+  auto& c = engine_client();
+  c.start_container(c.create_container(
+      "vpt-skip", {{"Image", "varan-test/sleep"},
+                   {"Labels", {{"komodo.skip", ""}, {"varan.test.case", "periphery"}}},
+                   {"HostConfig", {{"Init", true}}}}));
+  c.start_container(c.create_container("vpt-plain", {{"Image", "varan-test/sleep"},
+                                                     {"Labels", {{"varan.test.case", "periphery"}}},
+                                                     {"HostConfig", {{"Init", true}}}}));
+  a = post(R"({"type":"StopAllContainers","params":{}})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_TRUE(a.json().is_array());
+  EXPECT_EQ(c.inspect_container("vpt-skip").state.status, "running");
+  EXPECT_EQ(c.inspect_container("vpt-plain").state.status, "exited");
+  cleanup();
 }
 
 }  // namespace

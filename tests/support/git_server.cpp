@@ -14,21 +14,6 @@ namespace varan::test {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-bool answers(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-}  // namespace
-
 std::string git(const std::string& cwd, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"git",
                                    "-c",
@@ -101,7 +86,7 @@ GitServer::GitServer(std::string user, std::string token)
   fcgi_ = spawn_background({fcgiwrap, "-s", "unix:" + d + "/fcgi.sock"}, d + "/fcgiwrap.log");
   nginx_ = spawn_background({nginx, "-c", d + "/nginx.conf", "-p", d}, d + "/nginx.log");
   for (int i = 0; i < 100; ++i) {
-    if (answers(port_) && file_exists(d + "/fcgi.sock")) return;
+    if (wait_for_port(port_, 0) && file_exists(d + "/fcgi.sock")) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   problem_ = "nginx or fcgiwrap did not start: " + read_text(d + "/nginx.log") +

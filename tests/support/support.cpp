@@ -254,7 +254,7 @@ void stop_background(pid_t pid) {
 }
 
 bool wait_for_port(int port, int seconds) {
-  for (int i = 0; i < seconds * 20; ++i) {
+  for (int i = 0; i == 0 || i < seconds * 20; ++i) {  // at least one try
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
