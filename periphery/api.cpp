@@ -3,8 +3,15 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "common/io.h"
 #include "engine/client.h"
@@ -450,6 +457,145 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
           {"commit_message", message}};
 }
 
+std::string read_small(const std::string& path) {
+  try {
+    SecureBytes b = read_file(path, 1 << 20);
+    return std::string(b.begin(), b.end());
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+std::string os_release(const std::string& key) {
+  std::istringstream in(read_small("/etc/os-release"));
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(key + "=")) {
+      std::string v = line.substr(key.size() + 1);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      return v;
+    }
+  return "";
+}
+
+Json system_information(const Config& cfg) {
+  utsname u{};
+  ::uname(&u);
+  std::string cpu;
+  std::istringstream in(read_small("/proc/cpuinfo"));
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("model name")) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  return {{"name", os_release("NAME")},
+          {"os", os_release("PRETTY_NAME")},
+          {"kernel", u.release},
+          {"core_count", std::thread::hardware_concurrency()},
+          {"host_name", u.nodename},
+          {"cpu_brand", cpu},
+          {"terminals_disabled", cfg.disable_terminals},
+          {"container_exec_disabled", cfg.disable_container_exec}};
+}
+
+// GetSystemStats from /proc and statvfs; CPU use is measured between two requests.
+Json system_stats(const Config& cfg, std::mutex& mu, std::uint64_t (&last)[2]) {
+  constexpr double kGb = 1073741824.0;
+  std::istringstream stat(read_small("/proc/stat"));
+  std::string cpu;
+  std::uint64_t v, total = 0, idle = 0;
+  stat >> cpu;
+  for (int i = 0; i < 8 && stat >> v; ++i) {
+    total += v;
+    if (i == 3 || i == 4) idle += v;
+  }
+  double cpu_perc = 0;
+  {
+    std::lock_guard lock(mu);
+    if (last[0] && total > last[0])
+      cpu_perc = 100.0 * (1.0 - double(idle - last[1]) / double(total - last[0]));
+    last[0] = total;
+    last[1] = idle;
+  }
+  double load[3] = {0, 0, 0};
+  std::istringstream la(read_small("/proc/loadavg"));
+  la >> load[0] >> load[1] >> load[2];
+  std::map<std::string, double> mem;
+  std::istringstream mi(read_small("/proc/meminfo"));
+  for (std::string k; mi >> k >> v;) {
+    mem[k] = double(v) * 1024;
+    mi.ignore(64, '\n');
+  }
+  Json disks = Json::array();
+  std::istringstream mounts(read_small("/proc/mounts"));
+  std::set<std::string> seen;
+  for (std::string dev, mount, fs_type, rest; mounts >> dev >> mount >> fs_type;) {
+    std::getline(mounts, rest);
+    auto listed = [&](const std::vector<std::string>& l) {
+      return std::find(l.begin(), l.end(), mount) != l.end();
+    };
+    bool real = dev.starts_with("/dev/") && fs_type != "overlay" && fs_type != "squashfs";
+    if (!cfg.include_disk_mounts.empty() ? !listed(cfg.include_disk_mounts) : !real) continue;
+    if (listed(cfg.exclude_disk_mounts) || !seen.insert(dev).second) continue;
+    struct statvfs sv {};
+    if (::statvfs(mount.c_str(), &sv) != 0) continue;
+    double size = double(sv.f_blocks) * sv.f_frsize, free = double(sv.f_bfree) * sv.f_frsize;
+    disks.push_back({{"mount", mount},
+                     {"file_system", fs_type},
+                     {"used_gb", (size - free) / kGb},
+                     {"total_gb", size / kGb}});
+  }
+  double rx = 0, tx = 0;
+  std::istringstream net(read_small("/proc/net/dev"));
+  std::string line;
+  std::getline(net, line);
+  std::getline(net, line);
+  while (std::getline(net, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string ifname = line.substr(0, colon);
+    ifname.erase(0, ifname.find_first_not_of(' '));
+    std::istringstream f(line.substr(colon + 1));
+    double n[9] = {};
+    for (double& x : n)
+      f >> x;
+    if (ifname == "lo") continue;
+    rx += n[0];
+    tx += n[8];
+  }
+  return {{"cpu_perc", cpu_perc},
+          {"load_average", {{"one", load[0]}, {"five", load[1]}, {"fifteen", load[2]}}},
+          {"mem_free_gb", mem["MemAvailable:"] / kGb},
+          {"mem_used_gb", (mem["MemTotal:"] - mem["MemAvailable:"]) / kGb},
+          {"mem_total_gb", mem["MemTotal:"] / kGb},
+          {"disks", disks},
+          {"network_ingress_bytes", rx},
+          {"network_egress_bytes", tx},
+          {"polling_rate", cfg.stats_polling_rate},
+          {"refresh_ts", now_ms()},
+          {"refresh_list_ts", 0}};
+}
+
+Json compose_contents_on_host(const Config& cfg, const Json& params) {
+  Params p(params, "GetComposeContentsOnHost");
+  std::string dir = cfg.stack_dir + "/" + hooks::stack_folder_name(p.str("name")) + "/" +
+                    p.opt<std::string>("run_directory", "");
+  Json contents = Json::array(), errors = Json::array();
+  for (const auto& f : params.value("file_paths", Json::array())) {
+    std::string path = f.is_string() ? f.get<std::string>() : f.value("path", "");
+    try {
+      SecureBytes b = read_file(dir + "/" + path, std::size_t(16) << 20);
+      contents.push_back(
+          {{"path", path},
+           {"contents", std::string(b.begin(), b.end())},
+           {"services", f.is_object() ? f.value("services", Json::array()) : Json::array()},
+           {"requires", f.is_object() ? f.value("requires", "None") : "None"}});
+    } catch (const std::exception& e) {
+      errors.push_back({{"path", path}, {"contents", e.what()}});
+    }
+  }
+  return {{"contents", contents}, {"errors", errors}};
+}
+
 }  // namespace
 
 Api::Api(const Config& config, engine::Client& client) : config_(config), client_(client) {}
@@ -524,6 +670,12 @@ Reply Api::handle(const std::string& body, const std::string& content_type) {
       out = all_containers(client_, verb);
     } else if (type == "ComposeExecution") {
       out = compose_execution(client_, p.str("project"), p.str("command"));
+    } else if (type == "GetSystemInformation") {
+      out = system_information(config_);
+    } else if (type == "GetSystemStats") {
+      out = system_stats(config_, cpu_mu_, cpu_last_);
+    } else if (type == "GetComposeContentsOnHost") {
+      out = compose_contents_on_host(config_, req["params"]);
     } else if (type == "GetDockerLists") {
       out = docker_lists(client_);
     } else if (type == "ComposeUp") {

@@ -3,6 +3,8 @@
 /// unknown type or a missing field 422, a failed request 500, each with a Serror body.
 #pragma once
 
+#include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "periphery/config.h"
@@ -25,6 +27,8 @@ class Api {
  private:
   const Config& config_;
   engine::Client& client_;
+  std::mutex cpu_mu_;
+  std::uint64_t cpu_last_[2] = {0, 0};  // /proc/stat total and idle at the last GetSystemStats
 };
 
 }  // namespace varan::periphery

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/compose/labels.h"
@@ -133,6 +135,27 @@ TEST_F(Agent, AnswersKomodoRequestsAndRejectsBadOnesWithSerror) {
   EXPECT_EQ(a.body, "{}");
   a = post(R"({"type":"GetVersion","params":{}})");
   EXPECT_EQ(a.json()["version"], "1.19.5");
+  a = post(R"({"type":"GetSystemInformation","params":{}})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_GT(a.json()["core_count"].get<int>(), 0);
+  EXPECT_FALSE(a.json()["kernel"].get<std::string>().empty());
+  post(R"({"type":"GetSystemStats","params":{}})");
+  a = post(R"({"type":"GetSystemStats","params":{}})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  Json stats = a.json();
+  EXPECT_GT(stats["mem_total_gb"].get<double>(), 0.1);
+  EXPECT_GE(stats["cpu_perc"].get<double>(), 0.0);
+  EXPECT_EQ(stats["polling_rate"], "5-sec");
+  ASSERT_FALSE(stats["disks"].empty()) << a.body;
+  for (const auto& d : stats["disks"])
+    EXPECT_NE(d["file_system"], "overlay");
+  std::filesystem::create_directories(dir_.path() + "/root/stacks/my_stack/app");
+  write_text(dir_.path() + "/root/stacks/my_stack/app/compose.yaml", "services: {}\n");
+  a = post(R"({"type":"GetComposeContentsOnHost","params":{"name":"my stack",)"
+           R"("run_directory":"app","file_paths":["compose.yaml",{"path":"gone.yaml"}]}})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.json()["contents"][0]["contents"], "services: {}\n");
+  EXPECT_EQ(a.json()["errors"][0]["path"], "gone.yaml");
   expect_serror(post(R"({"type":"GetHealth","params":{}})", "pk-2"), 401,
                 "request passkey invalid");
   expect_serror(post(R"({"type":"GetHealth","params":{}})", ""), 401,
