@@ -9,6 +9,9 @@
 
 namespace varan::hooks {
 
+/// `s` without the spaces, tabs and line breaks around it.
+std::string trim(const std::string& s);
+
 /// Komodo's multiline rules: lines are trimmed, empty lines and `#` lines dropped, a ` #`
 /// comment cut off, ` \` continuations folded, and the lines joined with ` && `.
 std::string parse_multiline(const std::string& command);

@@ -22,20 +22,13 @@ namespace varan::hooks {
 
 namespace fs = std::filesystem;
 
-namespace {
-
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
+namespace {
 
 std::string absolute_in(const std::string& base, const std::string& p) {
   fs::path path(p);

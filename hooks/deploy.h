@@ -24,6 +24,9 @@ class Client;
 
 namespace varan::hooks {
 
+/// Komodo's timestamps: milliseconds since the epoch.
+std::int64_t now_ms();
+
 /// Komodo's Log: one stage of a run.
 struct Log {
   std::string stage;

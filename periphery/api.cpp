@@ -32,16 +32,18 @@ struct Rejection {
   std::string message;
 };
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+using hooks::now_ms;
+
+Json log_of(const hooks::Log& l) {
+  return {{"stage", l.stage},        {"command", l.command}, {"stdout", l.stdout_text},
+          {"stderr", l.stderr_text}, {"success", l.success}, {"start_ts", l.start_ts},
+          {"end_ts", l.end_ts}};
 }
 
+// A Log of a stage that started at `start` and ends now.
 Json log_json(const std::string& stage, const std::string& command, const std::string& out,
               const std::string& err, bool success, std::int64_t start) {
-  return {{"stage", stage},     {"command", command}, {"stdout", out},     {"stderr", err},
-          {"success", success}, {"start_ts", start},  {"end_ts", now_ms()}};
+  return log_of({stage, command, out, err, success, start, now_ms()});
 }
 
 // Typed access to params with serde's rules: a missing required field is a 422.
@@ -93,12 +95,6 @@ std::vector<std::string> words(const std::string& s) {
     }
   }
   return out;
-}
-
-Json log_of(const hooks::Log& l) {
-  return {{"stage", l.stage},        {"command", l.command}, {"stdout", l.stdout_text},
-          {"stderr", l.stderr_text}, {"success", l.success}, {"start_ts", l.start_ts},
-          {"end_ts", l.end_ts}};
 }
 
 // Start/Stop/Restart/Pause/UnpauseAllContainers: one Log per container, komodo.skip honoured
