@@ -512,9 +512,11 @@ void Client::remove_volume(const std::string& name, bool force) {
        "cannot remove volume " + name);
 }
 
-Json Client::prune(const std::string& kind, const Filters& filters) {
+Json Client::prune(const std::string& kind, const Filters& filters, bool all) {
   // Pruning images or the build cache can take a while.
-  auto res = call("POST", "/" + kind + "/prune" + query({{"filters", filters_json(filters)}}),
+  auto res = call("POST",
+                  "/" + kind + "/prune" + query({{"filters", filters_json(filters)}}) +
+                      (all ? "&all=true" : ""),
                   "cannot prune " + kind, "", "", {}, 600'000);
   return parse_json(res, "prune " + kind);
 }

@@ -143,7 +143,8 @@ class Client {
   void remove_volume(const std::string& name, bool force = false);
 
   // Pruning (POST /{containers,images,networks,volumes,build}/prune); returns the answer.
-  Json prune(const std::string& kind, const Filters& filters = {});
+  // `all` (build cache only): every unused cache record, not only dangling ones.
+  Json prune(const std::string& kind, const Filters& filters = {}, bool all = false);
 
   // Events
   /// Streams events until `on_event` returns false or `cancel`.

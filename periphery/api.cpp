@@ -3,6 +3,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include <re2/re2.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 
@@ -18,6 +19,7 @@
 #include "engine/compose/labels.h"
 #include "hooks/command.h"
 #include "hooks/deploy.h"
+#include "hooks/git.h"
 #include "hooks/interpolate.h"
 
 namespace varan::periphery {
@@ -314,6 +316,20 @@ Json docker_lists(engine::Client& client) {
 
 // ComposeUp: Core's whole Stack resource, deployed through hooks/ (its sources: an inline
 // repo, files on the host, or UI-defined file contents written for it).
+// The token for a repo: the request's, else the agent's own git_providers account.
+SecretString provider_token(const Config& cfg, const Json& params, const std::string& provider,
+                            const std::string& account) {
+  if (params.contains("git_token") && params["git_token"].is_string())
+    return SecretString(params["git_token"].get<std::string>());
+  if (account.empty()) return SecretString();
+  for (const auto& prov : cfg.git_providers)
+    if (prov.is_object() && prov.value("domain", "github.com") == provider)
+      for (const auto& acc : prov.value("accounts", Json::array()))
+        if (acc.is_object() && acc.value("username", "") == account)
+          return SecretString(acc.value("token", ""));
+  return SecretString();
+}
+
 Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
   if (!params.contains("stack") || !params["stack"].is_object())
     throw Rejection{422,
@@ -377,16 +393,7 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
   if (params.contains("services") && params["services"].is_array())
     for (const auto& svc : params["services"])
       if (svc.is_string()) s.extra_args.push_back(svc.get<std::string>());
-  // The token: from the request, else the agent's own git_providers account.
-  if (params.contains("git_token") && params["git_token"].is_string()) {
-    s.git_token = SecretString(params["git_token"].get<std::string>());
-  } else if (!s.git_account.empty()) {
-    for (const auto& prov : cfg.git_providers)
-      if (prov.is_object() && prov.value("domain", "github.com") == s.git_provider)
-        for (const auto& acc : prov.value("accounts", Json::array()))
-          if (acc.is_object() && acc.value("username", "") == s.git_account)
-            s.git_token = SecretString(acc.value("token", ""));
-  }
+  s.git_token = provider_token(cfg, params, s.git_provider, s.git_account);
   std::string stack_dir = cfg.stack_dir + "/" + hooks::stack_folder_name(s.name);
   if (s.repo.empty() && !boolean("files_on_host", false)) {
     // UI-defined: the contents go to the first file path, as Komodo writes them.
@@ -493,8 +500,8 @@ Json system_information(const Config& cfg) {
           {"container_exec_disabled", cfg.disable_container_exec}};
 }
 
-// GetSystemStats from /proc and statvfs; CPU use is measured between two requests.
-Json system_stats(const Config& cfg, std::mutex& mu, std::uint64_t (&last)[2]) {
+// SystemStats from /proc and statvfs; CPU use is measured since the previous reading.
+Json system_stats(const Config& cfg, std::uint64_t (&last)[2]) {
   constexpr double kGb = 1073741824.0;
   std::istringstream stat(read_small("/proc/stat"));
   std::string cpu;
@@ -505,13 +512,10 @@ Json system_stats(const Config& cfg, std::mutex& mu, std::uint64_t (&last)[2]) {
     if (i == 3 || i == 4) idle += v;
   }
   double cpu_perc = 0;
-  {
-    std::lock_guard lock(mu);
-    if (last[0] && total > last[0])
-      cpu_perc = 100.0 * (1.0 - double(idle - last[1]) / double(total - last[0]));
-    last[0] = total;
-    last[1] = idle;
-  }
+  if (last[0] && total > last[0])
+    cpu_perc = 100.0 * (1.0 - double(idle - last[1]) / double(total - last[0]));
+  last[0] = total;
+  last[1] = idle;
   double load[3] = {0, 0, 0};
   std::istringstream la(read_small("/proc/loadavg"));
   la >> load[0] >> load[1] >> load[2];
@@ -592,9 +596,295 @@ Json compose_contents_on_host(const Config& cfg, const Json& params) {
   return {{"contents", contents}, {"errors", errors}};
 }
 
+// `docker logs NAME --tail 5000 2>&1 | grep [-v] -E 't1|t2'` (Or) or with every term (And),
+// done in-process: the terms are regular expressions as grep -E reads them (RE2, POSIX
+// syntax); a line is selected when any (Or) or every (And) term matches it, or, with
+// `invert`, when that is not so. As with grep, success means some line was selected.
+Json container_log_search(engine::Client& client, const Json& params) {
+  Params p(params, "GetContainerLogSearch");
+  std::string name = p.str("name");
+  std::vector<std::string> terms = p.opt<std::vector<std::string>>("terms", {});
+  std::string combinator = p.opt<std::string>("combinator", "Or");
+  bool invert = p.opt<bool>("invert", false), timestamps = p.opt<bool>("timestamps", false);
+  if (combinator != "Or" && combinator != "And")
+    throw Rejection{422,
+                    "Failed to deserialize the JSON body into the target type: "
+                    "GetContainerLogSearch: combinator: unknown variant `" +
+                        combinator + "`, expected `Or` or `And`"};
+  std::int64_t start = now_ms();
+  std::string joined;
+  for (const auto& t : terms)
+    joined += (joined.empty() ? "" : "|") + t;
+  std::string command = "docker logs " + name + " --tail 5000" +
+                        (timestamps ? " --timestamps" : "") + " 2>&1 | grep" +
+                        (invert ? " -v" : "") +
+                        (combinator == "Or" ? " -E '" + joined + "'" : " -P '^");
+  if (combinator == "And") {
+    for (const auto& t : terms)
+      command += "(?=.*" + t + ")";
+    command += "'";
+  }
+  RE2::Options ro;
+  ro.set_posix_syntax(true);
+  ro.set_longest_match(true);
+  ro.set_log_errors(false);
+  std::vector<std::unique_ptr<RE2>> res;
+  for (const auto& t : terms) {
+    res.push_back(std::make_unique<RE2>(t, ro));
+    if (!res.back()->ok())
+      return log_json("Get Container Log Search", command, "",
+                      "grep: the search term \"" + t +
+                          "\" is not a valid regular expression: " + res.back()->error(),
+                      false, start);
+  }
+  engine::LogOptions lo;
+  lo.tail = "5000";
+  lo.timestamps = timestamps;
+  std::string all;
+  try {
+    client.logs(name, lo, [&](engine::StreamType, std::string_view data) { all.append(data); });
+  } catch (const std::exception& e) {
+    return log_json("Get Container Log Search", command, "", e.what(), false, start);
+  }
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < all.size()) {
+    std::size_t nl = all.find('\n', pos);
+    std::size_t end = nl == std::string::npos ? all.size() : nl;
+    std::string_view line(all.data() + pos, end - pos);
+    bool any = false, every = !res.empty();
+    for (const auto& re : res) {
+      bool m = RE2::PartialMatch(line, *re);
+      any = any || m;
+      every = every && m;
+    }
+    bool hit = combinator == "Or" ? any : every;
+    if (hit != invert) out.append(line).append("\n");
+    pos = end + 1;
+  }
+  bool selected = !out.empty();
+  return log_json("Get Container Log Search", command, out, "", selected, start);
+}
+
+// CloneRepo, PullRepo and PullOrCloneRepo through hooks/ (libgit2): the RepoExecArgs block
+// in, `{"res": {logs, path, commit_hash, commit_message}, "env_file_path"}` out.
+Json repo_execution(const Config& cfg, const Json& params, const std::string& type) {
+  Params top(params, type);
+  if (!params.contains("args") || !params["args"].is_object())
+    throw Rejection{422, "Failed to deserialize the JSON body into the target type: " + type +
+                             ": missing field `args`"};
+  const Json& args = params["args"];
+  Params a(args, type + ": args");
+  std::string name = a.str("name"), folder = a.str("default_folder");
+  std::string provider = a.opt<std::string>("provider", "github.com");
+  std::string account = a.opt<std::string>("account", "");
+  std::string repo = a.opt<std::string>("repo", "");
+  std::string branch = a.opt<std::string>("branch", "main");
+  std::string commit = a.opt<std::string>("commit", "");
+  std::string destination = a.opt<std::string>("destination", "");
+  bool https = a.opt<bool>("https", true);
+  std::string root = folder == "Stacks"   ? cfg.stack_dir
+                     : folder == "Builds" ? cfg.build_dir
+                     : folder == "Repos"  ? cfg.repo_dir
+                                          : "";
+  if (root.empty())
+    throw Rejection{400, type + ": default_folder \"" + folder +
+                             "\" has no folder on the agent (use Stacks, Builds or Repos)"};
+  if (repo.empty()) throw Rejection{400, type + ": repo \"" + name + "\" has no repo to clone"};
+  std::string path = root + "/" + hooks::stack_folder_name(name);
+  if (!destination.empty())
+    path = fs::path(destination).is_absolute() ? destination : path + "/" + destination;
+
+  hooks::Redactor redact;
+  for (const auto& [k, v] : cfg.secrets)
+    redact.add(v, k);
+  for (const auto& r : top.opt<Json>("replacers", Json::array()))
+    if (r.is_array() && r.size() == 2 && r[0].is_string() && r[1].is_string()) {
+      std::string n = r[1].get<std::string>();
+      if (n.starts_with("[[") && n.ends_with("]]")) n = n.substr(2, n.size() - 4);
+      redact.add(r[0].get<std::string>(), n);
+    }
+  Json logs = Json::array();
+  auto push = [&](const std::string& stage, const std::string& command, const std::string& out,
+                  const std::string& err, bool ok, std::int64_t t0) {
+    logs.push_back(log_json(stage, redact(command), redact(out), redact(err), ok, t0));
+    return ok;
+  };
+
+  hooks::Stack st;
+  st.git_provider = provider;
+  st.git_https = https;
+  st.repo = repo;
+  hooks::RepoSpec spec{
+      st.repo_url(), branch, commit, account, provider_token(cfg, params, provider, account), ""};
+  hooks::Trust trust{cfg.root_directory, cfg.safe_directories};
+  std::error_code ec;
+  bool present = fs::exists(fs::path(path) / ".git", ec);
+  bool clone = type == "CloneRepo" || (type == "PullOrCloneRepo" && !present);
+  std::int64_t t0 = now_ms();
+  hooks::CommitInfo after;
+  bool ok = true;
+  std::string cmd = (clone ? "git clone " + spec.url + " " + path + " -b " + branch
+                           : "cd " + path + " && git pull --rebase --force origin " + branch) +
+                    (commit.empty() ? "" : " && git reset --hard " + commit);
+  try {
+    if (clone && present) fs::remove_all(path);  // CloneRepo is a fresh clone, as Komodo's
+    fs::create_directories(fs::path(path).parent_path());
+    after = hooks::sync_repo(spec, path, trust).after;
+    ok = push(clone ? "Clone Repo" : "Pull Repo", cmd,
+              after.hash.substr(0, 8) + " " + after.message.substr(0, after.message.find('\n')), "",
+              true, t0);
+  } catch (const std::exception& e) {
+    ok = push(clone ? "Clone Repo" : "Pull Repo", cmd, "", e.what(), false, t0);
+  }
+
+  // The environment, [[NAME]]-interpolated from the agent's secrets unless told not to,
+  // written beside the checkout (0600, atomically).
+  Json env_file = nullptr;
+  std::string env_text;
+  for (const auto& e : top.opt<Json>("environment", Json::array()))
+    if (e.is_object()) env_text += e.value("variable", "") + "=" + e.value("value", "") + "\n";
+  if (ok && !env_text.empty()) {
+    std::map<std::string, hooks::Variable> vars;
+    for (const auto& [k, v] : cfg.secrets)
+      vars[k] = {v, true};
+    hooks::Redactor used;
+    if (!top.opt<bool>("skip_secret_interp", false))
+      env_text = hooks::interpolate(env_text, vars, used);
+    std::string file = path + "/" + top.opt<std::string>("env_file_path", ".env");
+    std::int64_t t1 = now_ms();
+    try {
+      write_file_atomic(
+          file, {reinterpret_cast<const std::uint8_t*>(env_text.data()), env_text.size()}, 0600);
+      env_file = file;
+      push("Write Environment File", "", "environment written to " + file, "", true, t1);
+    } catch (const std::exception& e) {
+      ok = push("Write Environment File", "", "", e.what(), false, t1);
+    }
+    wipe(env_text.data(), env_text.size());
+  }
+
+  // on_clone after a clone, on_pull after a pull: the command runs in the checkout.
+  const char* hook_key = clone ? "on_clone" : "on_pull";
+  Json h = top.opt<Json>(hook_key, Json());
+  if (ok && h.is_object() && !h.value("command", "").empty()) {
+    std::string dir = path + "/" + h.value("path", "");
+    std::string command = hooks::parse_multiline(h.value("command", ""));
+    std::int64_t t2 = now_ms();
+    hooks::ShellResult r = hooks::run_shell(command, dir, 3600);
+    push(clone ? "On Clone" : "On Pull", "cd " + dir + " && " + command, r.out, r.err,
+         r.status == 0, t2);
+  }
+  Json hash = nullptr, message = nullptr;
+  if (!after.hash.empty()) {
+    hash = after.hash.substr(0, 7);
+    message = redact(after.message);
+  }
+  return {
+      {"res", {{"logs", logs}, {"path", path}, {"commit_hash", hash}, {"commit_message", message}}},
+      {"env_file_path", env_file}};
+}
+
+// `docker system prune -a -f --volumes` with the engine's own prune calls: stopped
+// containers, unused networks, unused volumes, unused images (not only dangling ones), and
+// the build cache; the Log reads like the docker CLI's output.
+Json prune_system(engine::Client& client) {
+  std::int64_t start = now_ms();
+  std::string out, err;
+  double reclaimed = 0;
+  auto section = [&](const std::string& kind, const engine::Filters& f, const char* title,
+                     const char* list, const char* id_key) {
+    try {
+      Json r = client.prune(kind, f, kind == "build");
+      if (r.contains("SpaceReclaimed") && r["SpaceReclaimed"].is_number())
+        reclaimed += r["SpaceReclaimed"].get<double>();
+      const Json& items = r.contains(list) ? r[list] : Json();
+      if (!items.is_array() || items.empty()) return;
+      out += std::string(title) + ":\n";
+      for (const auto& it : items) {
+        if (it.is_string()) {
+          out += it.get<std::string>() + "\n";
+        } else if (it.is_object()) {
+          for (const auto& [k, v] : it.items())
+            if (v.is_string() && (id_key == nullptr || k == id_key))
+              out += k + ": " + v.get<std::string>() + "\n";
+        }
+      }
+      out += "\n";
+    } catch (const engine::NotFound&) {
+      // An engine without BuildKit has no build cache (and no /build/prune): as the
+      // docker CLI, there is nothing to prune then.
+      if (kind != "build") err += kind + " prune: the engine has no prune endpoint\n";
+    } catch (const std::exception& e) {
+      err += kind + " prune: " + e.what() + "\n";
+    }
+  };
+  section("containers", {}, "Deleted Containers", "ContainersDeleted", nullptr);
+  section("networks", {}, "Deleted Networks", "NetworksDeleted", nullptr);
+  section("volumes", {}, "Deleted Volumes", "VolumesDeleted", nullptr);
+  section("images", {{"dangling", {"false"}}}, "Deleted Images", "ImagesDeleted", nullptr);
+  section("build", {}, "Deleted build cache objects", "CachesDeleted", nullptr);
+  std::ostringstream total;
+  total.precision(3);
+  if (reclaimed >= 1e9)
+    total << reclaimed / 1e9 << "GB";
+  else if (reclaimed >= 1e6)
+    total << reclaimed / 1e6 << "MB";
+  else if (reclaimed >= 1e3)
+    total << reclaimed / 1e3 << "kB";
+  else
+    total << reclaimed << "B";
+  out += "Total reclaimed space: " + total.str() + "\n";
+  return log_json("Prune System", "docker system prune -a -f --volumes", out, err, err.empty(),
+                  start);
+}
+
+// Secret values from the agent's `secrets` never leave it: every string of every answer is
+// passed through the redactor.
+void mask(Json& j, const hooks::Redactor& redact) {
+  if (j.is_string()) {
+    j = redact(j.get<std::string>());
+  } else if (j.is_structured()) {
+    for (auto& v : j)
+      mask(v, redact);
+  }
+}
 }  // namespace
 
-Api::Api(const Config& config, engine::Client& client) : config_(config), client_(client) {}
+Api::Api(const Config& config, engine::Client& client) : config_(config), client_(client) {
+  for (const auto& [k, v] : config.secrets)
+    secrets_.add(v, k);
+  poll_ms_ = std::max(polling_ms(config.stats_polling_rate), 1000L);
+  stats_ = system_stats(config_, cpu_last_);
+  poller_ = std::thread([this] { poll(); });
+}
+
+Api::~Api() {
+  {
+    std::lock_guard lock(stats_mu_);
+    stop_ = true;
+  }
+  stats_cv_.notify_all();
+  poller_.join();
+}
+
+// Stats are read from /proc on a timer of `stats_polling_rate`, as Komodo's periphery does;
+// GetSystemStats answers from the last reading (CPU % is the use over the last period).
+void Api::poll() {
+  std::unique_lock lock(stats_mu_);
+  while (!stop_) {
+    if (stats_cv_.wait_for(lock, std::chrono::milliseconds(poll_ms_), [&] { return stop_; })) break;
+    lock.unlock();
+    Json fresh = system_stats(config_, cpu_last_);
+    lock.lock();
+    stats_ = std::move(fresh);
+  }
+}
+
+Json Api::cached_stats() {
+  std::lock_guard lock(stats_mu_);
+  return stats_;
+}
 
 Reply Api::handle(const std::string& body, const std::string& content_type) {
   try {
@@ -669,13 +959,19 @@ Reply Api::handle(const std::string& body, const std::string& content_type) {
     } else if (type == "GetSystemInformation") {
       out = system_information(config_);
     } else if (type == "GetSystemStats") {
-      out = system_stats(config_, cpu_mu_, cpu_last_);
+      out = cached_stats();
     } else if (type == "GetComposeContentsOnHost") {
       out = compose_contents_on_host(config_, req["params"]);
     } else if (type == "GetDockerLists") {
       out = docker_lists(client_);
     } else if (type == "ComposeUp") {
       out = compose_up(config_, client_, req["params"]);
+    } else if (type == "GetContainerLogSearch") {
+      out = container_log_search(client_, req["params"]);
+    } else if (type == "CloneRepo" || type == "PullRepo" || type == "PullOrCloneRepo") {
+      out = repo_execution(config_, req["params"], type);
+    } else if (type == "PruneSystem") {
+      out = prune_system(client_);
     } else if (type == "RunCommand") {
       const Json& params = req["params"];
       Json cmd = params.value("command", Json::object());
@@ -690,6 +986,7 @@ Reply Api::handle(const std::string& body, const std::string& content_type) {
                       "variant `" +
                           type + "`"};
     }
+    if (!secrets_.empty()) mask(out, secrets_);
     return {200, out.dump()};
   } catch (const Rejection& r) {
     return {r.status, serror(r.message)};

@@ -3,10 +3,14 @@
 /// unknown type or a missing field 422, a failed request 500, each with a Serror body.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
+#include "hooks/interpolate.h"
 #include "periphery/config.h"
 #include "periphery/server.h"
 
@@ -21,14 +25,27 @@ inline constexpr const char* kApiVersion = "1.19.5";
 
 class Api {
  public:
+  /// Starts the stats poller (every `stats_polling_rate`).
   Api(const Config& config, engine::Client& client);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
   Reply handle(const std::string& body, const std::string& content_type);
 
  private:
+  void poll();
+  nlohmann::json cached_stats();
+
   const Config& config_;
   engine::Client& client_;
-  std::mutex cpu_mu_;
-  std::uint64_t cpu_last_[2] = {0, 0};  // /proc/stat total and idle at the last GetSystemStats
+  hooks::Redactor secrets_;             // the agent's `secrets`, masked in every answer
+  std::uint64_t cpu_last_[2] = {0, 0};  // /proc/stat total and idle at the last reading
+  long poll_ms_ = 5000;
+  std::mutex stats_mu_;
+  std::condition_variable stats_cv_;
+  nlohmann::json stats_;
+  bool stop_ = false;
+  std::thread poller_;
 };
 
 }  // namespace varan::periphery

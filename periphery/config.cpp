@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/io.h"
+#include "engine/compose/yaml.h"
 #include "hooks/stack.h"
 
 extern char** environ;
@@ -13,6 +14,32 @@ namespace varan::periphery {
 namespace {
 
 using Json = nlohmann::json;
+
+// A YAML config file as JSON: plain scalars that read as booleans, integers or floats are
+// typed (as serde_yaml reads Komodo's config), quoted ones stay strings.
+Json yaml_to_json(const compose::YNode& n) {
+  using K = compose::YNode::Kind;
+  if (n.kind == K::kMap) {
+    Json o = Json::object();
+    for (const auto& e : n.map)
+      o[e.first] = yaml_to_json(e.second);
+    return o;
+  }
+  if (n.kind == K::kSeq) {
+    Json a = Json::array();
+    for (const auto& e : n.seq)
+      a.push_back(yaml_to_json(e));
+    return a;
+  }
+  if (n.is_null()) return nullptr;
+  if (n.quoted) return n.value;
+  const std::string& v = n.value;
+  if (v == "true" || v == "True" || v == "TRUE") return true;
+  if (v == "false" || v == "False" || v == "FALSE") return false;
+  Json num = Json::parse(v, nullptr, false);
+  if (num.is_number() && v.find_first_not_of("+-0123456789.eE") == std::string::npos) return num;
+  return v;
+}
 
 // Komodo's periphery keys (v1 and the v2 ones a v1 agent may meet), and Varan's.
 const std::set<std::string, std::less<>> kKeys = {"port",
@@ -119,6 +146,14 @@ Config load_config(const std::vector<std::string>& files,
     if (f.ends_with(".json")) {
       one = Json::parse(text, nullptr, false);
       if (one.is_discarded() || !one.is_object()) throw ConfigError(f + ": not a JSON object");
+    } else if (f.ends_with(".yaml") || f.ends_with(".yml")) {
+      try {
+        one = yaml_to_json(compose::parse_yaml(text, f));
+      } catch (const compose::Error& e) {
+        throw ConfigError(e.what());
+      }
+      if (one.is_null()) one = Json::object();
+      if (!one.is_object()) throw ConfigError(f + ": not a YAML mapping of settings");
     } else {
       try {
         one = hooks::toml_to_json(text, f);
@@ -178,6 +213,9 @@ Config load_config(const std::vector<std::string>& files,
   r.get("disable_container_exec", c.disable_container_exec);
   r.get("disable_container_terminals", c.disable_container_exec);
   r.get("stats_polling_rate", c.stats_polling_rate);
+  if (polling_ms(c.stats_polling_rate) <= 0)
+    throw ConfigError("stats_polling_rate: \"" + c.stats_polling_rate +
+                      "\" is not a Komodo time length (\"1-sec\", \"5-sec\", \"1-min\", ...)");
   r.get("container_stats_polling_rate", c.container_stats_polling_rate);
   r.get("legacy_compose_cli", c.legacy_compose_cli);
   r.get("allowed_ips", c.allowed_ips);
@@ -213,6 +251,20 @@ Config load_config(const std::vector<std::string>& files,
   if (c.ssl_key_file.empty()) c.ssl_key_file = c.root_directory + "/ssl/key.pem";
   if (c.ssl_cert_file.empty()) c.ssl_cert_file = c.root_directory + "/ssl/cert.pem";
   return c;
+}
+
+long polling_ms(const std::string& rate) {
+  auto dash = rate.find('-');
+  if (dash == 0 || dash == std::string::npos || dash > 4) return 0;
+  long n = 0;
+  for (std::size_t i = 0; i < dash; ++i) {
+    if (rate[i] < '0' || rate[i] > '9') return 0;
+    n = n * 10 + (rate[i] - '0');
+  }
+  static const std::map<std::string, long> units = {
+      {"sec", 1000}, {"min", 60'000}, {"hr", 3'600'000}, {"day", 86'400'000}, {"wk", 604'800'000}};
+  auto it = units.find(rate.substr(dash + 1));
+  return it == units.end() ? 0 : n * it->second;
 }
 
 }  // namespace varan::periphery

@@ -50,4 +50,8 @@ Config load_config(const std::vector<std::string>& files,
 /// The process environment as a map.
 std::map<std::string, std::string> process_environment();
 
+/// Komodo's Timelength strings ("1-sec", "5-sec", "15-sec", "1-min", "1-hr", "1-day", "1-wk")
+/// in milliseconds; 0 for anything else.
+long polling_ms(const std::string& rate);
+
 }  // namespace varan::periphery

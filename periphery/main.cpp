@@ -3,6 +3,10 @@
 // and hooks/.
 //
 //   periphery [--config-path FILE ...]      (also PERIPHERY_CONFIG_PATHS, comma-separated)
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <iostream>
 #include <string>
@@ -18,10 +22,36 @@ varan::periphery::Server* g_server = nullptr;
 void on_signal(int) {
   if (g_server) g_server->stop();
 }
+
+// As PID 1 of a container the agent inherits every orphan that a hook or RunCommand shell
+// leaves behind, and nothing else reaps them. So PID 1 forks: the child is the agent, the
+// parent only forwards termination signals to it and reaps whatever exits, and leaves with
+// the agent's status (as tini or `docker run --init` would).
+pid_t g_agent = 0;
+void forward(int sig) {
+  if (g_agent > 0) ::kill(g_agent, sig);
+}
+void reap_as_pid1() {
+  if (::getpid() != 1) return;
+  g_agent = ::fork();
+  if (g_agent < 0) return;  // no reaper, but the agent still runs
+  if (g_agent == 0) return;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
+    std::signal(sig, forward);
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid < 0) ::_exit(1);
+    if (pid != g_agent) continue;
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace varan::periphery;
+  reap_as_pid1();
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -179,18 +179,7 @@ struct Server::Impl {
 
 Server::Server(const Config& config) : impl_(std::make_unique<Impl>()) {
   impl_->config = config;
-  auto addr = parse_bind(config.bind_ip);
-  tcp::endpoint ep(addr, static_cast<unsigned short>(config.port));
-  auto& a = impl_->acceptor;
-  a.open(ep.protocol());
-  a.set_option(asio::socket_base::reuse_address(true));
-  if (addr.is_v6()) a.set_option(asio::ip::v6_only(false));
-  boost::system::error_code ec;
-  a.bind(ep, ec);
-  if (ec)
-    throw Error("can't listen on " + config.bind_ip + ":" + std::to_string(config.port) + ": " +
-                ec.message());
-  a.listen(asio::socket_base::max_listen_connections);
+  // TLS is ready before the port opens: no client ever connects to a half-made server.
   if (config.ssl_enabled) {
     ensure_self_signed(config.ssl_key_file, config.ssl_cert_file);
     impl_->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -205,6 +194,18 @@ Server::Server(const Config& config) : impl_(std::make_unique<Impl>()) {
                   config.ssl_cert_file + ": " + e.what());
     }
   }
+  auto addr = parse_bind(config.bind_ip);
+  tcp::endpoint ep(addr, static_cast<unsigned short>(config.port));
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  if (addr.is_v6()) a.set_option(asio::ip::v6_only(false));
+  boost::system::error_code ec;
+  a.bind(ep, ec);
+  if (ec)
+    throw Error("can't listen on " + config.bind_ip + ":" + std::to_string(config.port) + ": " +
+                ec.message());
+  a.listen(asio::socket_base::max_listen_connections);
 }
 
 Server::~Server() {

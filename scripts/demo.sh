@@ -105,3 +105,30 @@ echo "== varan deploy --if-changed: nothing changed, nothing is touched"
 "$varan" deploy "$work/stacks.toml" --root "$work/root" --if-changed
 "$varan" compose --project-directory "$work/root/varan-demo/demo" -p varan-demo ps
 "$varan" compose --project-directory "$work/root/varan-demo/demo" -p varan-demo down -t 1
+
+echo
+echo "== the periphery agent: the same stack deployed as Komodo Core asks, over HTTPS"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'port = %s\nbind_ip = "127.0.0.1"\nroot_directory = "%s"\npasskeys = ["demo-passkey"]\n[secrets]\nCACHE_SIZE = "64m"\n' \
+  "$port" "$work/komodo" >"$work/periphery.toml"
+"$src/build/periphery/periphery" --config-path "$work/periphery.toml" 2>"$work/periphery.log" &
+agent=$!
+trap 'kill $agent 2>/dev/null || true; "$varan" compose --project-directory "$work/stack" -p varan-demo down -t 1 >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+call() {
+  curl -sk -H 'authorization: demo-passkey' -H 'content-type: application/json' -d "$1" "https://127.0.0.1:$port/"
+}
+for _ in $(seq 1 100); do call '{"type":"GetHealth","params":{}}' >/dev/null 2>&1 && break; sleep 0.1; done
+call '{"type":"GetVersion","params":{}}'
+echo
+up=$(call '{"type":"ComposeUp","params":{"stack":{"name":"varan-demo","config":{
+  "repo":"'"$work/examples.git"'","branch":"main","run_directory":"demo",
+  "file_paths":["compose.yaml"],"environment":"CACHE_SIZE=[[CACHE_SIZE]]",
+  "env_file_path":".cache.env","pre_deploy":{"path":"","command":"sops-decrypt.sh"},
+  "post_deploy":{"path":"","command":""},"auto_pull":false}},
+  "services":[],"git_token":null,"registry_token":null,"replacers":[]}}')
+python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("deployed:", r["deployed"], "services:", [s["service_name"] for s in r["services"]]); [print(" ", l["stage"], "ok" if l["success"] else "FAILED") for l in r["logs"]]; sys.exit(0 if r["deployed"] else 1)' "$up"
+call '{"type":"GetDockerLists","params":{}}' |
+  python3 -c 'import json,sys; r=json.load(sys.stdin); print("projects:", [p["name"] for p in r["projects"]["Ok"]])'
+call '{"type":"ComposeExecution","params":{"project":"varan-demo","command":"down --timeout 1"}}' |
+  python3 -c 'import json,sys; r=json.load(sys.stdin); print("down:", "ok" if r["success"] else r["stderr"])'
+kill $agent

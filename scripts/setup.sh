@@ -22,8 +22,10 @@ packages=(
   git nginx-light fcgiwrap strace
   # fuzzing (libFuzzer ships in clang's runtime package) and formatting
   clang libclang-rt-14-dev clang-format
-  # benchmarks: hyperfine times commands, /usr/bin/time reports peak RSS
-  time hyperfine
+  # benchmarks: hyperfine times commands, /usr/bin/time reports peak RSS, wrk loads the agent
+  time hyperfine wrk
+  # the periphery image test: debootstrap makes its debian:12 base image (no registry here)
+  debootstrap
 )
 
 missing=()

@@ -13,6 +13,8 @@
 namespace varan::sops {
 
 std::optional<std::string> plaintext_name(std::string_view name) {
+  // sops' own configuration file is never an encrypted file.
+  if (name == ".sops.yaml" || name == ".sops.yml") return std::nullopt;
   auto p = name.find(".sops.");
   if (p == std::string_view::npos || p + 6 >= name.size()) return std::nullopt;
   return std::string(name.substr(0, p)) + std::string(name.substr(p + 5));

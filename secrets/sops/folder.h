@@ -29,7 +29,8 @@ struct FileResult {
 };
 
 /// The target name for an encrypted file name ("app.sops.env" -> "app.env",
-/// ".sops.env" -> ".env"), or nullopt when the name has no ".sops." part.
+/// ".sops.env" -> ".env"), or nullopt when the name has no ".sops." part or is sops' own
+/// configuration file (`.sops.yaml`, `.sops.yml`).
 std::optional<std::string> plaintext_name(std::string_view encrypted_name);
 
 /// Decrypts every encrypted file of `dir` (sorted by name; folders too with `recursive`,

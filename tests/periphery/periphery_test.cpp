@@ -5,8 +5,12 @@
 // body each get their status and a Serror body while the agent keeps serving.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <chrono>
 #include <filesystem>
+#include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -346,6 +350,313 @@ TEST_F(Agent, DeploysAStackFromGitAsKomodoCoreDoes) {
   EXPECT_EQ(c.inspect_container("vpt-skip").state.status, "running");
   EXPECT_EQ(c.inspect_container("vpt-plain").state.status, "exited");
   cleanup();
+}
+
+TEST(PeripheryConfig, YamlFilesReadAsKomodoReadsThem) {
+  TempDir d;
+  write_text(d / "p.yaml",
+             "port: 8200\nssl_enabled: false\npasskeys: [\"a\", b]\nroot_directory: /srv/k\n"
+             "secrets:\n  PIN: \"0042\"\nstats_polling_rate: 1-min\n");
+  Config c = load_config({d / "p.yaml"}, {});
+  EXPECT_EQ(c.port, 8200);
+  EXPECT_FALSE(c.ssl_enabled);
+  EXPECT_EQ(c.passkeys, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(c.stack_dir, "/srv/k/stacks");
+  EXPECT_EQ(c.secrets.at("PIN"), "0042");
+  EXPECT_EQ(c.stats_polling_rate, "1-min");
+  write_text(d / "bad.yml", "port: [1\n");
+  try {
+    load_config({d / "bad.yml"}, {});
+    ADD_FAILURE() << "a broken YAML file was taken";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.yml"), std::string::npos) << e.what();
+  }
+  write_text(d / "list.yaml", "- 1\n");
+  EXPECT_THROW(load_config({d / "list.yaml"}, {}), ConfigError);
+}
+
+TEST(PeripheryConfig, StatsPollingRateIsAKomodoTimeLength) {
+  EXPECT_EQ(polling_ms("1-sec"), 1000);
+  EXPECT_EQ(polling_ms("5-sec"), 5000);
+  EXPECT_EQ(polling_ms("1-min"), 60000);
+  EXPECT_EQ(polling_ms("1-hr"), 3600000);
+  EXPECT_EQ(polling_ms("5 seconds"), 0);
+  EXPECT_EQ(polling_ms("-sec"), 0);
+  try {
+    load_config({}, {{"PERIPHERY_STATS_POLLING_RATE", "5-seconds"}});
+    ADD_FAILURE() << "an invalid stats_polling_rate was taken";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("stats_polling_rate"), std::string::npos) << e.what();
+  }
+}
+
+// Stats are read on the agent's own timer: answers carry the time of the last reading,
+// which moves on by the polling rate whether or not anyone asks.
+TEST_F(Agent, SystemStatsAreRefreshedAtThePollingRate) {
+  start("stats_polling_rate = \"1-sec\"\n");
+  auto refresh = [&] {
+    Answer a = post(R"({"type":"GetSystemStats","params":{}})");
+    EXPECT_EQ(a.status, 200) << a.body;
+    EXPECT_EQ(a.json()["polling_rate"], "1-sec");
+    return a.json()["refresh_ts"].get<std::int64_t>();
+  };
+  std::int64_t t0 = refresh();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  std::int64_t t1 = refresh();
+  EXPECT_GE(t1 - t0, 1000) << "no new reading in 2.5 s at a 1-sec rate";
+  // A reading is never newer than the request that sees it, nor older than two periods.
+  auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  std::int64_t t2 = refresh();
+  EXPECT_LE(t2, before + 50);
+  EXPECT_GE(t2, before - 2500);
+}
+
+// Requests run concurrently: while a long request (a RunCommand of 10 s) is in flight,
+// GetHealth and GetSystemStats are answered; the long one is still running afterwards.
+TEST_F(Agent, ALongRequestDoesNotHoldUpHealthOrStats) {
+  start();
+  write_text(dir_ / "long.json",
+             R"({"type":"RunCommand","params":{"command":{"path":"","command":"sleep 10"}}})");
+  pid_t slow =
+      spawn_background({"curl", "-sk", "-H", "authorization: pk-1", "-H",
+                        "content-type: application/json", "--data-binary", "@" + dir_ / "long.json",
+                        "https://127.0.0.1:" + std::to_string(port_) + "/"},
+                       dir_ / "slow.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the slow one is in
+  EXPECT_EQ(post(R"({"type":"GetHealth","params":{}})").status, 200);
+  EXPECT_EQ(post(R"({"type":"GetSystemStats","params":{}})").status, 200);
+  int status = 0;
+  EXPECT_EQ(::waitpid(slow, &status, WNOHANG), 0) << "the long request ended first";
+  stop_background(slow);
+}
+
+// The agent's secrets never leave it: a RunCommand that prints one gets it masked.
+TEST_F(Agent, SecretsAreMaskedInAnswers) {
+  start("[secrets]\nAPI_TOKEN = \"tok-9d8e7f6a\"\n");
+  Answer a = post(
+      R"({"type":"RunCommand","params":{"command":{"path":"","command":"echo tok-9d8e7f6a; echo tok-9d8e7f6a >&2"}}})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body.find("tok-9d8e7f6a"), std::string::npos) << a.body;
+  EXPECT_NE(a.json()["stdout"].get<std::string>().find("API_TOKEN"), std::string::npos) << a.body;
+  EXPECT_TRUE(a.json()["success"].get<bool>());
+}
+
+// GetContainerLogSearch as Komodo's `grep -E` (Or) and lookahead (And) pipelines select
+// lines, done in-process over the last 5000 lines of both streams.
+TEST_F(Agent, SearchesContainerLogsInProcess) {
+  VARAN_REQUIRE_ENGINE();
+  ensure_test_images();
+  auto& c = engine_client();
+  std::string name = "varan-test-periphery-search";
+  try {
+    c.remove_container(name, true);
+  } catch (const std::exception&) {
+  }
+  Json body = {{"Image", "varan-test/sleep"},
+               {"Entrypoint",
+                {"sh", "-c",
+                 "printf 'alpha one\\nbeta two\\nalpha beta\\ngamma 42\\n'; echo 'err delta' >&2"}},
+               {"Labels", {{"varan.test.case", "periphery"}}}};
+  c.start_container(c.create_container(name, body));
+  c.wait_container(name);
+  start();
+  auto search = [&](const Json& terms, const std::string& combinator, bool invert) {
+    Answer a = post(Json{{"type", "GetContainerLogSearch"},
+                         {"params",
+                          {{"name", name},
+                           {"terms", terms},
+                           {"combinator", combinator},
+                           {"invert", invert},
+                           {"timestamps", false}}}}
+                        .dump());
+    EXPECT_EQ(a.status, 200) << a.body;
+    return a.json();
+  };
+  Json r = search({"alpha", "gamma"}, "Or", false);
+  EXPECT_EQ(r["stdout"], "alpha one\nalpha beta\ngamma 42\n") << r;
+  EXPECT_TRUE(r["success"].get<bool>());
+  EXPECT_NE(r["command"].get<std::string>().find("grep -E 'alpha|gamma'"), std::string::npos);
+  r = search({"alpha", "beta"}, "And", false);
+  EXPECT_EQ(r["stdout"], "alpha beta\n") << r;
+  r = search({"alpha"}, "Or", true);
+  std::string out = r["stdout"];
+  EXPECT_NE(out.find("beta two\n"), std::string::npos) << r;
+  EXPECT_NE(out.find("gamma 42\n"), std::string::npos) << r;
+  EXPECT_NE(out.find("err delta\n"), std::string::npos) << "stderr is searched too: " << r;
+  EXPECT_EQ(out.find("alpha"), std::string::npos) << r;
+  r = search({"^ga[a-z]+ [0-9]{2}$"}, "Or", false);
+  EXPECT_EQ(r["stdout"], "gamma 42\n") << r;
+  r = search({"zeta"}, "Or", false);
+  EXPECT_EQ(r["stdout"], "");
+  EXPECT_FALSE(r["success"].get<bool>()) << "grep's status: nothing selected";
+  r = search({"(unclosed"}, "Or", false);
+  EXPECT_FALSE(r["success"].get<bool>());
+  EXPECT_NE(r["stderr"].get<std::string>().find("(unclosed"), std::string::npos) << r;
+  Answer a = post(Json{{"type", "GetContainerLogSearch"},
+                       {"params", {{"name", name}, {"terms", {"a"}}, {"combinator", "Xor"}}}}
+                      .dump());
+  EXPECT_EQ(a.status, 422) << a.body;
+  c.remove_container(name, true);
+}
+
+// CloneRepo, PullRepo and PullOrCloneRepo with Komodo's RepoExecArgs block: the token from
+// the agent's git_providers, the environment written (secrets interpolated, masked in the
+// answer), on_clone/on_pull run in the checkout.
+TEST_F(Agent, ClonesAndPullsReposAsKomodoCoreAsks) {
+  const std::string token = "tok-repo-31c0ffee";
+  GitServer git("token", token);
+  VARAN_REQUIRE(git.problem().empty(), git.problem());
+  std::string work = dir_ / "work";
+  git.create_repo("infra", work);
+  write_text(work + "/README", "one\n");
+  std::string first = git.commit(work, "first");
+  std::string provider = "127.0.0.1:" + std::to_string(git.port());
+  start("[secrets]\nDB_PASS = \"pw-55aa77\"\n[[git_provider]]\ndomain = \"" + provider +
+        "\"\nhttps = false\naccounts = [{ username = \"token\", token = \"" + token + "\" }]\n");
+  auto request = [&](const std::string& type, const std::string& name, const Json& extra) {
+    Json params = {{"args",
+                    {{"name", name},
+                     {"provider", provider},
+                     {"https", false},
+                     {"account", "token"},
+                     {"repo", "infra"},
+                     {"branch", "main"},
+                     {"commit", nullptr},
+                     {"destination", nullptr},
+                     {"default_folder", "Repos"}}},
+                   {"git_token", nullptr},
+                   {"environment", Json::array()},
+                   {"env_file_path", ".env"},
+                   {"skip_secret_interp", false},
+                   {"replacers", Json::array()}};
+    params.update(extra);
+    return post(Json{{"type", type}, {"params", params}}.dump());
+  };
+  std::string repo = dir_.path() + "/root/repos/infra";
+  Answer a = request("CloneRepo", "infra",
+                     {{"environment", {{{"variable", "DB"}, {"value", "[[DB_PASS]]"}}}},
+                      {"on_clone", {{"path", ""}, {"command", "touch cloned"}}},
+                      {"on_pull", nullptr}});
+  ASSERT_EQ(a.status, 200) << a.body;
+  Json res = a.json();
+  EXPECT_EQ(res["res"]["path"], repo);
+  EXPECT_EQ(res["res"]["commit_hash"], first.substr(0, 7)) << a.body;
+  EXPECT_EQ(res["res"]["commit_message"], "first");
+  EXPECT_EQ(res["env_file_path"], repo + "/.env");
+  EXPECT_EQ(read_text(repo + "/README"), "one\n");
+  EXPECT_EQ(read_text(repo + "/.env"), "DB=pw-55aa77\n");
+  EXPECT_TRUE(file_exists(repo + "/cloned")) << a.body;
+  EXPECT_EQ(a.body.find(token), std::string::npos);
+  EXPECT_EQ(a.body.find("pw-55aa77"), std::string::npos);
+  for (const auto& l : res["res"]["logs"])
+    EXPECT_TRUE(l["success"].get<bool>()) << l;
+
+  write_text(work + "/README", "two\n");
+  std::string second = git.commit(work, "second");
+  a = request("PullRepo", "infra", {{"on_pull", {{"path", ""}, {"command", "touch pulled"}}}});
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.json()["res"]["commit_hash"], second.substr(0, 7)) << a.body;
+  EXPECT_EQ(read_text(repo + "/README"), "two\n");
+  EXPECT_TRUE(file_exists(repo + "/pulled"));
+  EXPECT_TRUE(file_exists(repo + "/.env")) << "a pull keeps untracked files";
+  EXPECT_TRUE(a.json()["env_file_path"].is_null());
+
+  a = request("PullOrCloneRepo", "infra copy",
+              {{"args",
+                {{"name", "infra copy"},
+                 {"provider", provider},
+                 {"https", false},
+                 {"account", "token"},
+                 {"repo", "infra"},
+                 {"branch", "main"},
+                 {"commit", first},
+                 {"destination", "checkout"},
+                 {"default_folder", "Stacks"}}}});
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.json()["res"]["path"], dir_.path() + "/root/stacks/infra_copy/checkout");
+  EXPECT_EQ(a.json()["res"]["commit_hash"], first.substr(0, 7)) << a.body;
+  EXPECT_EQ(a.json()["res"]["logs"][0]["stage"], "Clone Repo");
+
+  a = request("PullRepo", "infra", {{"git_token", "wrong-token"}});
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_FALSE(a.json()["res"]["logs"][0]["success"].get<bool>()) << a.body;
+  EXPECT_EQ(a.body.find("wrong-token"), std::string::npos) << a.body;
+
+  Json na = {{"name", "x"},        {"provider", provider},   {"https", false},
+             {"account", nullptr}, {"repo", "infra"},        {"branch", "main"},
+             {"commit", nullptr},  {"destination", nullptr}, {"default_folder", "NotApplicable"}};
+  expect_serror(request("CloneRepo", "x", {{"args", na}}), 400, "NotApplicable");
+  expect_serror(post(R"({"type":"PullRepo","params":{"git_token":null}})"), 422,
+                "missing field `args`");
+}
+
+// PruneSystem is `docker system prune -a -f --volumes` done with the engine's prune calls.
+// Every image already on the engine (other tests' images, the periphery image's build
+// cache) is kept in use by a running container meanwhile, so only what this test made is
+// unused: a stopped container, a network and a volume.
+TEST_F(Agent, PruneSystemRemovesWhatIsUnused) {
+  VARAN_REQUIRE_ENGINE();
+  ensure_test_images();
+  auto& c = engine_client();
+  const std::string busybox = "/bin/busybox";
+  VARAN_REQUIRE(file_exists(busybox), "no static busybox at /bin/busybox");
+  std::vector<std::string> keepers;
+  auto remove_all = [&] {
+    for (const auto& k : c.list_containers(true, {{"label", {"varan.test.case=periphery-prune"}}}))
+      c.remove_container(k.id, true);
+  };
+  remove_all();
+  std::vector<std::string> images_before;
+  for (const auto& img : c.list_images()) {
+    images_before.push_back(img.id);
+    Json body = {{"Image", img.id},
+                 // busybox picks its applet by the name it runs as: keep that "busybox".
+                 {"Entrypoint", {"/varan-keeper/busybox", "sleep", "600"}},
+                 {"Cmd", nullptr},
+                 {"User", "0"},
+                 {"Labels", {{"varan.test.case", "periphery-prune"}, {"komodo.skip", "false"}}},
+                 {"HostConfig",
+                  {{"Binds", {busybox + ":/varan-keeper/busybox:ro"}}, {"NetworkMode", "none"}}}};
+    std::string id = c.create_container("", body);
+    keepers.push_back(id);
+    c.start_container(id);
+  }
+  // Never prune unless every image is held: a keeper that is not running holds nothing.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (const auto& id : keepers)
+    if (c.inspect_container(id).state.status != "running") {
+      remove_all();
+      FAIL() << "a keeper container did not keep running; not pruning: " << id;
+    }
+  // What the prune must take: a stopped container, and a network and a volume nothing uses.
+  std::string stopped = c.create_container(
+      "", {{"Image", "varan-test/exit"}, {"Labels", {{"varan.test.case", "periphery-prune"}}}});
+  c.start_container(stopped);
+  c.wait_container(stopped);
+  c.create_network({{"Name", "varan-test-prune-net"}, {"Labels", {{"varan.test", "1"}}}});
+  c.create_volume({{"Name", "varan-test-prune-vol"}, {"Labels", {{"varan.test", "1"}}}});
+  start();
+  Answer a = post(R"({"type":"PruneSystem","params":{}})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  Json log = a.json();
+  EXPECT_TRUE(log["success"].get<bool>()) << a.body;
+  EXPECT_EQ(log["command"], "docker system prune -a -f --volumes");
+  std::string out = log["stdout"];
+  EXPECT_NE(out.find(stopped), std::string::npos) << out;
+  EXPECT_NE(out.find("varan-test-prune-net"), std::string::npos) << out;
+  EXPECT_NE(out.find("varan-test-prune-vol"), std::string::npos) << out;
+  EXPECT_NE(out.find("Total reclaimed space: "), std::string::npos) << out;
+  EXPECT_THROW(c.inspect_container(stopped), std::exception);
+  EXPECT_TRUE(c.list_networks({{"name", {"varan-test-prune-net"}}}).empty());
+  EXPECT_TRUE(c.list_volumes({{"name", {"varan-test-prune-vol"}}}).empty());
+  std::set<std::string> after;
+  for (const auto& img : c.list_images())
+    after.insert(img.id);
+  for (const auto& id : images_before)
+    EXPECT_TRUE(after.contains(id)) << "an image in use was pruned: " << id;
+  remove_all();
 }
 
 }  // namespace

@@ -79,8 +79,11 @@ TEST(SopsDecryptFolder, WritesEachTargetOnceAtomicallyWithMode0600) {
   s.encrypt("cert.sops.pem", "-----BEGIN CERT-----\nxyz\n");
   ::mkdir((s.dir / "sub").c_str(), 0755);
   s.encrypt("sub/deep.sops.json", "{\"k\": \"v\"}\n");
+  // sops' creation rules beside the files are configuration, not a file to decrypt.
+  write_text(s.dir / ".sops.yaml", "creation_rules:\n  - path_regex: \\.sops\\.env$\n");
   auto r = sops_decrypt({}, {.env = s.env, .cwd = s.dir.path()});
   ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_FALSE(file_exists(s.dir / ".yaml"));
   EXPECT_EQ(read_text(s.dir / "app.env"), "DB_PASSWORD=hunter2\nAPI=abc\n");
   EXPECT_EQ(read_text(s.dir / ".env"), "ROOT=1\n");
   EXPECT_EQ(read_text(s.dir / "cfg.yaml"), "a: 1\n");
