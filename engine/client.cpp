@@ -1,5 +1,7 @@
 #include "engine/client.h"
 
+#include "common/base64.h"
+
 #include <cstdlib>
 
 namespace varan::engine {
@@ -510,6 +512,28 @@ VolumeInfo Client::inspect_volume(const std::string& name) {
 void Client::remove_volume(const std::string& name, bool force) {
   call("DELETE", "/volumes/" + url_encode(name) + query({{"force", force ? "1" : ""}}),
        "cannot remove volume " + name);
+}
+
+std::string registry_of(const std::string& image) {
+  auto slash = image.find('/');
+  if (slash == std::string::npos) return "docker.io";
+  std::string first = image.substr(0, slash);
+  if (first.find_first_of(".:") == std::string::npos && first != "localhost") return "docker.io";
+  if (first == "index.docker.io" || first == "registry-1.docker.io") return "docker.io";
+  return first;
+}
+
+SecretString registry_auth(const std::string& username, const SecretString& password,
+                           const std::string& server) {
+  SecretString json(
+      Json{{"username", username}, {"password", password.str()}, {"serveraddress", server}}.dump());
+  std::string b64 =
+      base64::encode({reinterpret_cast<const std::uint8_t*>(json.str().data()), json.str().size()});
+  for (char& c : b64) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return SecretString(std::move(b64));
 }
 
 Json Client::prune(const std::string& kind, const Filters& filters, bool all) {

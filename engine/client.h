@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/secure.h"
 #include "engine/stream.h"
 #include "engine/transport.h"
 #include "engine/types.h"
@@ -62,6 +63,15 @@ struct WaitResult {
   int status_code = 0;
   std::string error;
 };
+
+/// The registry an image reference names, as docker reads it: the first path component
+/// when it has a dot or a port or is `localhost`, else `docker.io`.
+std::string registry_of(const std::string& image);
+
+/// The X-Registry-Auth value for a user and token (or password) on `server`: URL-safe
+/// base64 of `{"username", "password", "serveraddress"}`. The result holds the secret.
+SecretString registry_auth(const std::string& username, const SecretString& password,
+                           const std::string& server);
 
 class Client {
  public:

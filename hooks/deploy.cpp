@@ -166,13 +166,18 @@ class Run {
     interpolate_stack(s_, vars, red_);
     for (const auto& [value, name] : opts.redact)
       red_.add(value, name);
+    if (opts.registry) red_.add(opts.registry->token.str(), "REGISTRY_TOKEN");
   }
 
   DeployResult go() {
     std::string folder = stack_folder_name(s_.name);
     std::string root = fs::path(opts_.root).lexically_normal().string();
     stack_dir_ = root + "/" + folder;
-    run_dir_ = absolute_in(stack_dir_, s_.run_directory);
+    checkout_dir_ =
+        s_.repo.empty() || s_.clone_path.empty()
+            ? stack_dir_
+            : fs::path(absolute_in(stack_dir_, s_.clone_path)).lexically_normal().string();
+    run_dir_ = absolute_in(checkout_dir_, s_.run_directory);
     res_.run_directory = run_dir_;
     trust_ = {root, opts_.safe_directories};
     std::error_code ec;
@@ -251,7 +256,14 @@ class Run {
     if (s_.repo.empty()) return;
     RepoSpec spec{s_.repo_url(), s_.branch, s_.commit, s_.git_account, s_.git_token, s_.ssh_key};
     std::error_code ec;
-    bool cloned = fs::exists(fs::path(stack_dir_) / ".git", ec);
+    if (s_.reclone && !opts_.dry_run && fs::exists(checkout_dir_, ec)) {
+      // Komodo's reclone: the old checkout goes, a fresh clone comes.
+      fs::remove_all(checkout_dir_, ec);
+      if (ec)
+        throw Error("stack \"" + s_.name + "\": can't delete " + checkout_dir_ +
+                    " for a fresh clone (reclone): " + ec.message());
+    }
+    bool cloned = fs::exists(fs::path(checkout_dir_) / ".git", ec);
     Log l{cloned ? "Pull Repo" : "Clone Repo",
           (cloned ? "git pull " : "git clone ") + spec.url + " -b " + spec.branch +
               (spec.commit.empty() ? "" : " && git reset --hard " + spec.commit),
@@ -262,7 +274,8 @@ class Run {
           0};
     SyncResult r;
     try {
-      r = sync_repo(spec, stack_dir_, trust_);
+      fs::create_directories(fs::path(checkout_dir_).parent_path(), ec);
+      r = sync_repo(spec, checkout_dir_, trust_);
     } catch (const Error& e) {
       fail(std::move(l), "stack \"" + s_.name + "\": " + e.what());
     }
@@ -539,8 +552,15 @@ class Run {
     for (const auto& s : project.services) {
       if (s.image.empty() || !done.insert(s.image).second) continue;
       try {
-        client_.pull_image(s.image);
-        l.stdout_text += s.image + ": pulled\n";
+        const auto& reg = opts_.registry;
+        if (reg && engine::registry_of(s.image) == engine::registry_of(reg->domain + "/x")) {
+          client_.pull_image(s.image,
+                             engine::registry_auth(reg->username, reg->token, reg->domain).str());
+          l.stdout_text += s.image + ": pulled as " + reg->username + " on " + reg->domain + "\n";
+        } else {
+          client_.pull_image(s.image);
+          l.stdout_text += s.image + ": pulled\n";
+        }
       } catch (const std::exception& e) {
         bool local = true;
         try {
@@ -594,7 +614,7 @@ class Run {
   const DeployOptions& opts_;
   Redactor red_;
   Trust trust_;
-  std::string stack_dir_, run_dir_;
+  std::string stack_dir_, checkout_dir_, run_dir_;
   Staged staged_;
   std::vector<Backup> backups_;
   DeployResult res_;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,13 @@ struct DeployOptions {
   std::vector<std::pair<std::string, std::string>> redact;
   /// Called with each log as its stage ends (already redacted).
   std::function<void(const Log&)> on_log;
+  /// Credentials for one registry (Komodo's registry_provider/registry_account): images on
+  /// `domain` are pulled with them, as after a `docker login`. The token is masked in logs.
+  struct RegistryLogin {
+    std::string domain, username;
+    SecretString token;
+  };
+  std::optional<RegistryLogin> registry;
 };
 
 struct DeployResult {

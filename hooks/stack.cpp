@@ -185,6 +185,8 @@ Stack read_stack(const Json& j, std::size_t index, Reader& r) {
   s.git_account = r.str(c, p, "git_account");
   s.git_token = SecretString(r.str(c, p, "git_token"));
   s.ssh_key = r.str(c, p, "ssh_key");
+  s.clone_path = r.str(c, p, "clone_path");
+  s.reclone = r.boolean(c, p, "reclone", false);
   s.auto_pull = r.boolean(c, p, "auto_pull", true);
   s.destroy_before_deploy = r.boolean(c, p, "destroy_before_deploy", false);
   s.extra_args = r.list(c, p, "extra_args");

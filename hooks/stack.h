@@ -43,6 +43,10 @@ struct Stack {
   std::string git_account;  // the user name sent with the token
   SecretString git_token;
   std::string ssh_key;  // a private key file, for ssh:// and user@host: URLs
+  /// Where the repo is checked out: the stack folder, or this folder (relative to the stack
+  /// folder, or absolute); run_directory is inside the checkout.
+  std::string clone_path;
+  bool reclone = false;  // a fresh clone each deploy (the old checkout is deleted first)
   bool auto_pull = true;
   bool destroy_before_deploy = false;
   std::vector<std::string> extra_args;  // up's flags: --force-recreate, --remove-orphans, ...

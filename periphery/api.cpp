@@ -393,6 +393,36 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
   if (params.contains("services") && params["services"].is_array())
     for (const auto& svc : params["services"])
       if (svc.is_string()) s.extra_args.push_back(svc.get<std::string>());
+  s.clone_path = str("clone_path");
+  s.reclone = boolean("reclone", false);
+  std::vector<std::string> trusted = cfg.safe_directories;
+  // A linked Repo resource (`params.repo`) takes the place of the stack's own repo: it is
+  // checked out at ${repo_dir}/{repo.name}/{repo.config.path}, as Komodo's periphery does.
+  if (params.contains("repo") && params["repo"].is_object()) {
+    const Json& linked = params["repo"];
+    Json rc = linked.value("config", Json::object());
+    if (!rc.is_object()) rc = Json::object();
+    auto rstr = [&](const char* k, const std::string& def = "") {
+      return rc.contains(k) && rc[k].is_string() ? rc[k].get<std::string>() : def;
+    };
+    std::string linked_name = linked.value("name", "");
+    if (linked_name.empty() || rstr("repo").empty())
+      throw Rejection{400, "ComposeUp: stack \"" + s.name +
+                               "\": the linked repo has no name or no repo to clone"};
+    s.repo = rstr("repo");
+    s.git_provider = rstr("git_provider", "github.com");
+    s.git_https = rc.contains("git_https") && rc["git_https"].is_boolean()
+                      ? rc["git_https"].get<bool>()
+                      : true;
+    s.git_account = rstr("git_account");
+    s.branch = rstr("branch", "main");
+    s.commit = rstr("commit");
+    std::string sub = rstr("path");
+    s.clone_path =
+        cfg.repo_dir + "/" + hooks::stack_folder_name(linked_name) + (sub.empty() ? "" : "/" + sub);
+    s.reclone = false;
+    trusted.push_back(cfg.repo_dir + "/*");  // the agent's own repo folder
+  }
   s.git_token = provider_token(cfg, params, s.git_provider, s.git_account);
   std::string stack_dir = cfg.stack_dir + "/" + hooks::stack_folder_name(s.name);
   if (s.repo.empty() && !boolean("files_on_host", false)) {
@@ -410,7 +440,7 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
     vars[k] = {v, true};
   hooks::DeployOptions o;
   o.root = cfg.stack_dir;
-  o.safe_directories = cfg.safe_directories;
+  o.safe_directories = trusted;
   if (params.contains("replacers") && params["replacers"].is_array())
     for (const auto& r : params["replacers"])
       if (r.is_array() && r.size() == 2 && r[0].is_string() && r[1].is_string()) {
@@ -418,6 +448,37 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
         if (name.starts_with("[[") && name.ends_with("]]")) name = name.substr(2, name.size() - 4);
         o.redact.emplace_back(r[0].get<std::string>(), name);
       }
+  // registry_provider + registry_account: the images on that registry are pulled with the
+  // account's token (from the request, else the agent's docker_registries), as after
+  // Komodo's `docker login`.
+  std::string reg_domain = str("registry_provider"), reg_account = str("registry_account");
+  if (!reg_domain.empty() && !reg_account.empty()) {
+    SecretString tok;
+    if (params.contains("registry_token") && params["registry_token"].is_string())
+      tok = SecretString(params["registry_token"].get<std::string>());
+    for (const auto& reg : cfg.docker_registries)
+      if (tok.str().empty() && reg.is_object() && reg.value("domain", "") == reg_domain)
+        for (const auto& acc : reg.value("accounts", Json::array()))
+          if (acc.is_object() && acc.value("username", "") == reg_account)
+            tok = SecretString(acc.value("token", ""));
+    if (tok.str().empty())
+      return {{"missing_files", Json::array()},
+              {"logs", Json::array({log_json(
+                           "Docker Login", "docker login " + reg_domain + " -u " + reg_account, "",
+                           "stack \"" + s.name + "\": no token for account \"" + reg_account +
+                               "\" on registry " + reg_domain +
+                               ": add it to docker_registries in the periphery config, or to "
+                               "Core's registry accounts",
+                           false, now_ms())})},
+              {"deployed", false},
+              {"services", Json::array()},
+              {"file_contents", Json::array()},
+              {"remote_errors", Json::array()},
+              {"compose_config", nullptr},
+              {"commit_hash", nullptr},
+              {"commit_message", nullptr}};
+    o.registry = hooks::DeployOptions::RegistryLogin{reg_domain, reg_account, std::move(tok)};
+  }
   hooks::DeployResult r = hooks::deploy(s, vars, client, o);
   Json logs = Json::array();
   for (const auto& l : r.logs)

@@ -13,6 +13,8 @@ packages=(
   # tests
   libgtest-dev
   age openssh-client curl
+  # python3 runs the tests' fake registry and the benchmarks' small helpers
+  python3
   # the test rig: Debian's Docker engine, and a static busybox for images built FROM scratch
   docker.io busybox-static
   # the behavioural reference for `varan compose` (docker-compose v1, Python)

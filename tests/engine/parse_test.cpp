@@ -2,6 +2,7 @@
 // one carries fields a newer engine might add. Plus the stream framing and addresses.
 #include <gtest/gtest.h>
 
+#include "common/base64.h"
 #include "engine/client.h"
 #include "engine/stream.h"
 #include "engine/transport.h"
@@ -13,6 +14,28 @@ namespace {
 
 Json fixture(const std::string& name) {
   return Json::parse(test::read_text(std::string(ENGINE_FIXTURES) + "/" + name));
+}
+
+TEST(EngineRegistry, RegistryOfAnImageAndTheAuthHeader) {
+  EXPECT_EQ(registry_of("busybox"), "docker.io");
+  EXPECT_EQ(registry_of("library/busybox:1"), "docker.io");
+  EXPECT_EQ(registry_of("me/app"), "docker.io");
+  EXPECT_EQ(registry_of("index.docker.io/me/app"), "docker.io");
+  EXPECT_EQ(registry_of("ghcr.io/me/app:2"), "ghcr.io");
+  EXPECT_EQ(registry_of("localhost/app"), "localhost");
+  EXPECT_EQ(registry_of("localhost:5000/app@sha256:00"), "localhost:5000");
+  EXPECT_EQ(registry_of("registry.lan:443/a/b/c"), "registry.lan:443");
+  SecretString header = registry_auth("me", SecretString("t?k>n~~"), "ghcr.io");
+  EXPECT_EQ(header.str().find_first_of("+/"), std::string::npos) << "URL-safe alphabet";
+  std::string std_alphabet = header.str();
+  for (char& c : std_alphabet) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  auto raw = base64::decode(std_alphabet);
+  ASSERT_TRUE(raw.has_value());
+  auto j = Json::parse(std::string(raw->begin(), raw->end()));
+  EXPECT_EQ(j, (Json{{"username", "me"}, {"password", "t?k>n~~"}, {"serveraddress", "ghcr.io"}}));
 }
 
 TEST(EngineJson, ContainerListAndInspect) {

@@ -39,6 +39,8 @@ pre_deploy.path = "stacks/media"
 pre_deploy.command = "sops-decrypt.sh"
 extra_args = ["--remove-orphans"]
 auto_pull = false
+clone_path = "checkout"
+reclone = true
 
 [[variable]]
 name = "DB_PASSWORD"
@@ -65,6 +67,8 @@ TOKEN = "tok-123456"
   EXPECT_EQ(s.pre_deploy.path, "stacks/media");
   EXPECT_EQ(s.pre_deploy.command, "sops-decrypt.sh");
   EXPECT_FALSE(s.auto_pull);
+  EXPECT_EQ(s.clone_path, "checkout");
+  EXPECT_TRUE(s.reclone);
   EXPECT_EQ(s.env_file_path, ".env");
   EXPECT_EQ(f.root_directory, "/srv/varan");
   EXPECT_EQ(f.safe_directories, (std::vector<std::string>{"/srv/shared/*"}));

@@ -8,12 +8,14 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "engine/compose/labels.h"
 #include "periphery/config.h"
 #include "periphery/server.h"
@@ -657,6 +659,146 @@ TEST_F(Agent, PruneSystemRemovesWhatIsUnused) {
   for (const auto& id : images_before)
     EXPECT_TRUE(after.contains(id)) << "an image in use was pruned: " << id;
   remove_all();
+}
+
+// The other two stack sources Core sends: a linked Repo resource (checked out under the
+// agent's repo_dir, shared by stacks) and an inline repo with a clone_path and reclone
+// (a fresh checkout each deploy).
+TEST_F(Agent, ComposeUpFromALinkedRepoAndFromAClonePathWithReclone) {
+  VARAN_REQUIRE_ENGINE();
+  ensure_test_images();
+  const std::string token = "tok-linked-77e1";
+  GitServer git("token", token);
+  VARAN_REQUIRE(git.problem().empty(), git.problem());
+  std::string work = dir_ / "work";
+  git.create_repo("shared", work);
+  std::filesystem::create_directories(work + "/app");
+  write_text(work + "/app/compose.yaml",
+             "services:\n  one:\n    image: varan-test/sleep\n    init: true\n");
+  git.commit(work, "shared stack");
+  std::string provider = "127.0.0.1:" + std::to_string(git.port());
+  start("[[git_provider]]\ndomain = \"" + provider +
+        "\"\nhttps = false\naccounts = [{ username = \"token\", token = \"" + token + "\" }]\n");
+  auto& c = engine_client();
+  auto cleanup = [&] {
+    for (const char* project : {"vpt-linked", "vpt-clone"})
+      for (const auto& ct : c.list_containers(
+               true, {{"label", {std::string(compose::labels::kProject) + "=" + project}}}))
+        c.remove_container(ct.id, true);
+  };
+  cleanup();
+  Json up = {{"type", "ComposeUp"},
+             {"params",
+              {{"stack",
+                {{"name", "vpt-linked"},
+                 {"config",
+                  {{"run_directory", "app"},
+                   {"file_paths", {"compose.yaml"}},
+                   {"linked_repo", "6650c0ffee0000000000b002"},
+                   {"auto_pull", false}}}}},
+               {"services", Json::array()},
+               {"repo",
+                {{"name", "shared repo"},
+                 {"config",
+                  {{"repo", "shared.git"},
+                   {"git_provider", provider},
+                   {"git_https", false},
+                   {"git_account", "token"},
+                   {"branch", "main"},
+                   {"path", ""}}}}},
+               {"git_token", nullptr},
+               {"replacers", Json::array()}}}};
+  Answer a = post(up.dump());
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_TRUE(a.json()["deployed"].get<bool>()) << a.body;
+  EXPECT_TRUE(file_exists(dir_.path() + "/root/repos/shared_repo/app/compose.yaml")) << a.body;
+  EXPECT_EQ(c.inspect_container("vpt-linked-one-1").state.status, "running");
+  EXPECT_EQ(a.body.find(token), std::string::npos);
+
+  Json inline_up = {{"type", "ComposeUp"},
+                    {"params",
+                     {{"stack",
+                       {{"name", "vpt-clone"},
+                        {"config",
+                         {{"repo", "shared.git"},
+                          {"git_provider", provider},
+                          {"git_https", false},
+                          {"git_account", "token"},
+                          {"clone_path", "src"},
+                          {"reclone", true},
+                          {"run_directory", "app"},
+                          {"auto_pull", false}}}}},
+                      {"services", Json::array()},
+                      {"repo", nullptr},
+                      {"replacers", Json::array()}}}};
+  a = post(inline_up.dump());
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_TRUE(a.json()["deployed"].get<bool>()) << a.body;
+  std::string checkout = dir_.path() + "/root/stacks/vpt-clone/src";
+  ASSERT_TRUE(file_exists(checkout + "/app/compose.yaml")) << a.body;
+  write_text(checkout + "/stray", "left by hand\n");
+  std::string id = c.inspect_container("vpt-clone-one-1").id;
+  a = post(inline_up.dump());
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_TRUE(a.json()["deployed"].get<bool>()) << a.body;
+  EXPECT_FALSE(file_exists(checkout + "/stray")) << "reclone keeps the old checkout";
+  EXPECT_EQ(a.json()["logs"][0]["stage"], "Clone Repo") << a.body;
+  EXPECT_EQ(c.inspect_container("vpt-clone-one-1").id, id) << "an unchanged stack was recreated";
+  cleanup();
+}
+
+// registry_provider + registry_account: the pull goes out with the account's credentials
+// (from the agent's docker_registries), which a registry asking for them receives through
+// the real engine; the token is in no answer. Without a token, nothing is deployed and the
+// Log names the account and where to set it.
+TEST_F(Agent, ComposeUpPullsWithTheStacksRegistryAccount) {
+  VARAN_REQUIRE_ENGINE();
+  int reg_port = free_port();
+  std::string seen = dir_ / "authorizations";
+  pid_t registry =
+      spawn_background({"python3", std::string(SOURCE_DIR) + "/tests/support/fake_registry.py",
+                        std::to_string(reg_port), seen},
+                       dir_ / "registry.log");
+  ASSERT_TRUE(wait_for_port(reg_port)) << read_text(dir_ / "registry.log");
+  std::string domain = "localhost:" + std::to_string(reg_port);
+  const std::string token = "reg-tok-4b1d";
+  start("[[docker_registry]]\ndomain = \"" + domain +
+        "\"\naccounts = [{ username = \"deployer\", token = \"" + token + "\" }]\n");
+  auto up = [&](const std::string& account) {
+    Json req = {
+        {"type", "ComposeUp"},
+        {"params",
+         {{"stack",
+           {{"name", "vpt-registry"},
+            {"config",
+             {{"file_contents", "services:\n  app:\n    image: " + domain + "/varan/app:1\n"},
+              {"registry_provider", domain},
+              {"registry_account", account},
+              {"auto_pull", true}}}}},
+          {"services", Json::array()},
+          {"registry_token", nullptr},
+          {"replacers", Json::array()}}}};
+    return post(req.dump());
+  };
+  Answer a = up("deployer");
+  stop_background(registry);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_FALSE(a.json()["deployed"].get<bool>()) << "the registry has no such image: " << a.body;
+  EXPECT_NE(a.body.find("can't pull"), std::string::npos) << a.body;
+  EXPECT_EQ(a.body.find(token), std::string::npos) << a.body;
+  std::string expected =
+      "Basic " +
+      base64::encode(std::span(reinterpret_cast<const std::uint8_t*>("deployer:reg-tok-4b1d"),
+                               std::strlen("deployer:reg-tok-4b1d")));
+  ASSERT_TRUE(file_exists(seen)) << "the engine sent no credentials: " << a.body;
+  EXPECT_NE(read_text(seen).find(expected + "\n"), std::string::npos) << read_text(seen);
+
+  a = up("nobody");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_FALSE(a.json()["deployed"].get<bool>());
+  EXPECT_EQ(a.json()["logs"][0]["stage"], "Docker Login") << a.body;
+  EXPECT_NE(a.json()["logs"][0]["stderr"].get<std::string>().find("\"nobody\""), std::string::npos)
+      << a.body;
 }
 
 }  // namespace
