@@ -425,22 +425,30 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
   }
   s.git_token = provider_token(cfg, params, s.git_provider, s.git_account);
   std::string stack_dir = cfg.stack_dir + "/" + hooks::stack_folder_name(s.name);
+  // The agent's own secrets are interpolated ([[NAME]]) into the file contents, the
+  // environment, the hook commands and extra_args, unless skip_secret_interp is set; every
+  // value is masked in the logs either way.
+  std::map<std::string, hooks::Variable> vars;
+  if (!boolean("skip_secret_interp", false))
+    for (const auto& [k, v] : cfg.secrets)
+      vars[k] = {v, true};
   if (s.repo.empty() && !boolean("files_on_host", false)) {
     // UI-defined: the contents go to the first file path, as Komodo writes them.
     std::string file = s.file_paths.empty() ? "compose.yaml" : s.file_paths[0];
-    std::string contents = str("file_contents");
+    hooks::Redactor used;
+    std::string contents = hooks::interpolate(str("file_contents"), vars, used);
     std::string path = stack_dir + "/" + s.run_directory + "/" + file;
     std::error_code ec;
     fs::create_directories(fs::path(path).parent_path(), ec);
     write_file_atomic(
         path, {reinterpret_cast<const std::uint8_t*>(contents.data()), contents.size()}, 0600);
+    wipe(contents.data(), contents.size());
   }
-  std::map<std::string, hooks::Variable> vars;
-  for (const auto& [k, v] : cfg.secrets)
-    vars[k] = {v, true};
   hooks::DeployOptions o;
   o.root = cfg.stack_dir;
   o.safe_directories = trusted;
+  for (const auto& [k, v] : cfg.secrets)
+    o.redact.emplace_back(v, k);
   if (params.contains("replacers") && params["replacers"].is_array())
     for (const auto& r : params["replacers"])
       if (r.is_array() && r.size() == 2 && r[0].is_string() && r[1].is_string()) {

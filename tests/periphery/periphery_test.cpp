@@ -801,5 +801,51 @@ TEST_F(Agent, ComposeUpPullsWithTheStacksRegistryAccount) {
       << a.body;
 }
 
+// The agent's secrets are interpolated into a UI-defined stack's contents (as Komodo's
+// periphery does), never shown in the answer; skip_secret_interp leaves [[NAME]] as it is.
+TEST_F(Agent, SecretsAreInterpolatedIntoStackContentsUnlessSkipped) {
+  VARAN_REQUIRE_ENGINE();
+  ensure_test_images();
+  start("[secrets]\nAPP_SECRET = \"sec-3a5c7e\"\n");
+  auto& c = engine_client();
+  auto cleanup = [&] {
+    for (const auto& ct : c.list_containers(
+             true, {{"label", {std::string(compose::labels::kProject) + "=vpt-interp"}}}))
+      c.remove_container(ct.id, true);
+  };
+  cleanup();
+  auto up = [&](bool skip) {
+    Json req = {{"type", "ComposeUp"},
+                {"params",
+                 {{"stack",
+                   {{"name", "vpt-interp"},
+                    {"config",
+                     {{"file_contents",
+                       "services:\n  app:\n    image: varan-test/sleep\n    init: true\n"
+                       "    environment:\n      SECRET: \"[[APP_SECRET]]\"\n"},
+                      {"skip_secret_interp", skip},
+                      {"auto_pull", false}}}}},
+                  {"services", Json::array()},
+                  {"replacers", Json::array()}}}};
+    return post(req.dump());
+  };
+  auto env = [&] {
+    std::string all;
+    for (const auto& e : c.inspect_container("vpt-interp-app-1").env)
+      all += e + "\n";
+    return all;
+  };
+  Answer a = up(false);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_TRUE(a.json()["deployed"].get<bool>()) << a.body;
+  EXPECT_NE(env().find("SECRET=sec-3a5c7e\n"), std::string::npos) << env();
+  EXPECT_EQ(a.body.find("sec-3a5c7e"), std::string::npos) << a.body;
+  a = up(true);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_TRUE(a.json()["deployed"].get<bool>()) << a.body;
+  EXPECT_NE(env().find("SECRET=[[APP_SECRET]]\n"), std::string::npos) << env();
+  cleanup();
+}
+
 }  // namespace
 }  // namespace varan::test
