@@ -18,7 +18,7 @@ done
 compose_v1=$(command -v docker-compose) || { echo "bench: docker-compose is missing (scripts/setup.sh)" >&2; exit 1; }
 source bench/lib.sh
 services=${SERVICES:-20}
-socket=/var/run/docker.sock
+use_test_engine
 image=varan-test/sleep:latest
 
 tmp=$(mktemp -d)

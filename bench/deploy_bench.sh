@@ -16,7 +16,7 @@ node_decrypt=$PWD/tests/interop/sops_age_decrypt.mjs
 compose_v1=$(command -v docker-compose) || { echo "bench: docker-compose is missing" >&2; exit 1; }
 RUNS=${RUNS:-5}
 source bench/lib.sh
-socket=/var/run/docker.sock
+use_test_engine
 image=varan-test/sleep:latest
 stacks=5
 

@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 samples=$tmp/samples
 docker_cli=/usr/bin/docker
 [[ -x $docker_cli ]] || docker_cli=$(command -v docker)
-socket=/var/run/docker.sock
+use_test_engine
 
 # A container to inspect, made from the test image (built by the tests, or here).
 container=varan-bench-inspect

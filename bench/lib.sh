@@ -60,10 +60,20 @@ hyperfine_median() {
 # need_test_image BUILD IMAGE: makes sure the engine has a test image (the engine tests build
 # them FROM scratch), or stops the benchmark.
 need_test_image() {
-  local socket=/var/run/docker.sock
+  local socket=${socket:?use_test_engine first}
   if ! curl -sf --unix-socket "$socket" "http://localhost/images/$2/json" >/dev/null; then
     (cd "$1" && ctest -R Engine.PingVersionInfoAndNegotiation >/dev/null) || true
   fi
   curl -sf --unix-socket "$socket" "http://localhost/images/$2/json" >/dev/null ||
     { echo "bench: no $2 image (run the engine tests once)" >&2; exit 1; }
+}
+
+# use_test_engine: the benchmarks run against the test suite's private engine (scripts/dockerd.sh),
+# never the host's: starts it if needed, exports DOCKER_HOST for every tool (varan, docker-compose,
+# the docker CLI) and sets $socket for curl. Says so in the output.
+use_test_engine() {
+  bash scripts/dockerd.sh start
+  eval "export $(bash scripts/dockerd.sh env)"
+  socket=${DOCKER_HOST#unix://}
+  echo "engine: the test suite's private engine ($DOCKER_HOST), not the host's" >&2
 }

@@ -23,6 +23,7 @@ source bench/lib.sh
 duration=${DURATION:-10s}
 services=${SERVICES:-5}
 image=varan-test/sleep:latest
+use_test_engine
 need_test_image "$build" "$image"
 
 tmp=$(mktemp -d)
@@ -120,7 +121,7 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.0f", us / 1000 }'; }
 a=$(median_us agent) v=$(median_us compose_v1)
 
 kib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
-echo "periphery benchmark: loopback HTTPS with a passkey, $(nproc) cores, wrk -t2 -c16 -d$duration, engine API $(curl -s --unix-socket /var/run/docker.sock http://localhost/version | python3 -c 'import json,sys; print(json.load(sys.stdin)["ApiVersion"])')"
+echo "periphery benchmark: loopback HTTPS with a passkey, $(nproc) cores, wrk -t2 -c16 -d$duration, engine API $(curl -s --unix-socket "$socket" http://localhost/version | python3 -c 'import json,sys; print(json.load(sys.stdin)["ApiVersion"])')"
 echo
 echo "| memory | RSS | private (anonymous) | PSS |"
 echo "|---|---|---|---|"

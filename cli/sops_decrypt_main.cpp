@@ -28,6 +28,7 @@ extern char** environ;
 namespace {
 
 using varan::as_string;
+using varan::printable_name;
 using varan::read_file;
 using varan::SecretString;
 using varan::SecureBytes;
@@ -57,13 +58,14 @@ int run_folders(const std::vector<std::string>& dirs, const FolderOptions& opts)
   int status = 0;
   for (const auto& dir : dirs) {
     for (const auto& r : decrypt_folder(dir, opts, keys)) {
-      std::string line = r.source;
+      // Names are escaped: a newline in a file name must not forge a line of this report.
+      std::string line = printable_name(r.source);
       switch (r.status) {
         case FileResult::Status::kWritten:
-          line += " -> " + r.target + ": written";
+          line += " -> " + printable_name(r.target) + ": written";
           break;
         case FileResult::Status::kUnchanged:
-          line += " -> " + r.target + ": unchanged";
+          line += " -> " + printable_name(r.target) + ": unchanged";
           break;
         case FileResult::Status::kChecked:
           line += ": ok";

@@ -188,7 +188,8 @@ AtomicFile::AtomicFile(std::string path, unsigned mode) : path_(std::move(path))
       fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (fd_ >= 0 || errno != EEXIST) break;
     }
-    if (fd_ < 0) throw IoError("failed to create a temporary file next to " + path_, errno);
+    if (fd_ < 0)
+      throw IoError("failed to create a temporary file next to " + printable_name(path_), errno);
   }
   // The mode is set explicitly so that the umask cannot widen or narrow it.
   if (::fchmod(fd_, mode) != 0) {
@@ -196,7 +197,7 @@ AtomicFile::AtomicFile(std::string path, unsigned mode) : path_(std::move(path))
     ::close(fd_);
     if (!tmp_.empty()) ::unlink(tmp_.c_str());
     fd_ = -1;
-    throw IoError("failed to set the mode of a temporary file for " + path_, e);
+    throw IoError("failed to set the mode of a temporary file for " + printable_name(path_), e);
   }
 }
 
@@ -206,11 +207,11 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::write(const std::uint8_t* buf, std::size_t n) {
-  write_all(fd_, buf, n, "a temporary file for " + path_);
+  write_all(fd_, buf, n, "a temporary file for " + printable_name(path_));
 }
 
 void AtomicFile::commit() {
-  if (::fsync(fd_) != 0) throw IoError("failed to flush the new " + path_, errno);
+  if (::fsync(fd_) != 0) throw IoError("failed to flush the new " + printable_name(path_), errno);
   if (tmp_.empty()) {
     // Give the unnamed file a name next to the target, then rename it over the target.
     std::string proc = "/proc/self/fd/" + std::to_string(fd_);
@@ -220,15 +221,15 @@ void AtomicFile::commit() {
       if (errno != EEXIST) {
         int e = errno;
         tmp_.clear();
-        throw IoError("failed to create the new " + path_, e);
+        throw IoError("failed to create the new " + printable_name(path_), e);
       }
     }
   }
   int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) throw IoError("failed to close the new " + path_, errno);
+  if (::close(fd) != 0) throw IoError("failed to close the new " + printable_name(path_), errno);
   if (::rename(tmp_.c_str(), path_.c_str()) != 0)
-    throw IoError("failed to replace " + path_, errno);
+    throw IoError("failed to replace " + printable_name(path_), errno);
   committed_ = true;
   int dfd = ::open(dir_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
@@ -239,16 +240,25 @@ void AtomicFile::commit() {
 
 SecureBytes read_file(const std::string& path, std::size_t limit) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw IoError("failed to open " + path, errno);
+  if (fd < 0) throw IoError("failed to open " + printable_name(path), errno);
   SecureBytes out;
+  auto too_large = [&] {
+    return Error(printable_name(path) + " is larger than " + std::to_string(limit) +
+                 " bytes; refusing to read it");
+  };
   try {
-    FdSource src(fd, path);
+    // A regular file's size is known before reading: one over the limit costs nothing.
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      if (static_cast<std::uintmax_t>(st.st_size) > limit) throw too_large();
+      out.reserve(static_cast<std::size_t>(st.st_size));
+    }
+    FdSource src(fd, printable_name(path));
     std::uint8_t buf[16384];
     for (;;) {
       std::size_t r = src.read(buf, sizeof buf);
       if (r == 0) break;
-      if (out.size() + r > limit)
-        throw Error(path + " is larger than " + std::to_string(limit) + " bytes");
+      if (out.size() + r > limit) throw too_large();
       out.insert(out.end(), buf, buf + r);
     }
     wipe(buf, sizeof buf);
@@ -264,6 +274,27 @@ void write_file_atomic(const std::string& path, std::span<const std::uint8_t> da
   AtomicFile f(path, mode);
   f.write(data);
   f.commit();
+}
+
+std::string printable_name(std::string_view name) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(name.size());
+  for (unsigned char c : name) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c < 0x20 || c == 0x7f)
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    else
+      out += static_cast<char>(c);
+  }
+  return out;
 }
 
 }  // namespace varan

@@ -156,10 +156,15 @@ class AtomicFile final : public Sink {
   bool committed_ = false;
 };
 
-/// Reads a whole file; throws IoError naming it. Refuses files larger than `limit`.
+/// Reads a whole file; throws IoError naming it. Refuses a file larger than `limit` before
+/// reading any of it (fstat), and stops reading one that grows past it.
 SecureBytes read_file(const std::string& path, std::size_t limit = std::size_t(1) << 30);
 /// Writes a whole file atomically (AtomicFile).
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> data,
                        unsigned mode = 0600);
+
+/// `name` as messages show it: control characters (a newline would forge a line of output)
+/// become `\n`, `\r`, `\t` or `\xHH`, and a backslash `\\`; everything else is kept.
+std::string printable_name(std::string_view name);
 
 }  // namespace varan

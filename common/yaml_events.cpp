@@ -6,12 +6,13 @@
 
 namespace varan::yaml {
 
-std::vector<Event> read_events(std::string_view in) {
+std::vector<Event> read_events(std::string_view in, std::size_t max_depth) {
   yaml_parser_t parser;
   yaml_parser_initialize(&parser);
   yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(in.data()),
                                in.size());
   std::vector<Event> events;
+  std::size_t depth = 0;
   auto str = [](const yaml_char_t* s) {
     return s ? std::string(reinterpret_cast<const char*>(s)) : std::string();
   };
@@ -89,6 +90,17 @@ std::vector<Event> read_events(std::string_view in) {
         e.type = EventType::kStreamEnd;
     }
     bool done = ev.type == YAML_STREAM_END_EVENT;
+    if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+      if (++depth > max_depth) {
+        yaml_event_delete(&ev);
+        yaml_parser_delete(&parser);
+        throw varan::Error("nested too deeply (more than " + std::to_string(max_depth) +
+                           " levels) at line " + std::to_string(e.start.line + 1) + " column " +
+                           std::to_string(e.start.column + 1));
+      }
+    } else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+      --depth;
+    }
     yaml_event_delete(&ev);
     events.push_back(std::move(e));
     if (done) break;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +39,9 @@ struct Event {
   bool flow = false;  // a flow collection ([...] or {...})
 };
 
-/// All events of `text`. Throws varan::Error naming the line and column of a syntax error.
-std::vector<Event> read_events(std::string_view text);
+/// All events of `text`. Throws varan::Error naming the line and column of a syntax error,
+/// and ("nested too deeply") as soon as collections nest deeper than `max_depth`: libyaml's
+/// time grows with the square of the nesting, so the check can't wait for the tree.
+std::vector<Event> read_events(std::string_view text, std::size_t max_depth = SIZE_MAX);
 
 }  // namespace varan::yaml

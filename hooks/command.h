@@ -34,8 +34,12 @@ struct ShellResult {
   std::string out, err;
 };
 
-/// Runs `/bin/sh -c command` in `cwd` with standard input from /dev/null, in a process
-/// group of its own that is killed when `timeout_s` runs out.
+/// Runs `command` as `/bin/sh -c command` would, in `cwd` with standard input from
+/// /dev/null. The command reaches the shell through its environment, never its argv (which
+/// every local user can read), so interpolated secrets stay private. It runs in a process
+/// group of its own that is killed when `timeout_s` runs out, when run_shell returns or
+/// throws, and when the calling process dies, even by SIGKILL (PR_SET_PDEATHSIG and a
+/// watchman process in the group).
 ShellResult run_shell(const std::string& command, const std::string& cwd, long timeout_s);
 
 }  // namespace varan::hooks

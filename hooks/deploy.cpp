@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/io.h"
+#include "common/path.h"
 #include "engine/client.h"
 #include "engine/compose/commands.h"
 #include "engine/compose/load.h"
@@ -172,21 +173,24 @@ class Run {
   DeployResult go() {
     std::string folder = stack_folder_name(s_.name);
     std::string root = fs::path(opts_.root).lexically_normal().string();
+    try {
+      // The name is the stack's folder and its lock file: one path component, no `..`.
+      check_path_component(folder, "stack \"" + s_.name + "\": name");
+    } catch (const std::exception& e) {
+      res_.error = red_(e.what());
+      return std::move(res_);
+    }
     stack_dir_ = root + "/" + folder;
-    checkout_dir_ =
-        s_.repo.empty() || s_.clone_path.empty()
-            ? stack_dir_
-            : fs::path(absolute_in(stack_dir_, s_.clone_path)).lexically_normal().string();
-    run_dir_ = absolute_in(checkout_dir_, s_.run_directory);
-    res_.run_directory = run_dir_;
     trust_ = {root, opts_.safe_directories};
     std::error_code ec;
     fs::create_directories(root, ec);
     StackLock lock(root, folder);
     try {
+      locate_checkout(root);
       pipeline();
     } catch (const std::exception& e) {
       restore();
+      finish_reclone(false);
       res_.success = false;
       res_.error = red_(e.what());
     }
@@ -211,12 +215,72 @@ class Run {
     throw Error(message);
   }
 
-  void pipeline() {
-    repo();
+  // Where the repo is checked out: the stack folder, a clone_path inside it, or an absolute
+  // clone_path strictly inside the root or one of opts_.clone_roots (never one of those
+  // folders themselves: a reclone swaps the checkout out whole).
+  void locate_checkout(const std::string& root) {
+    checkout_dir_ = stack_dir_;
+    if (s_.repo.empty() || s_.clone_path.empty()) return;
+    const std::string field = "stack \"" + s_.name + "\": clone_path";
+    if (!fs::path(s_.clone_path).is_absolute()) {
+      std::error_code ec;
+      fs::create_directories(stack_dir_, ec);
+      checkout_dir_ = resolve_beneath(stack_dir_, s_.clone_path, field);
+      return;
+    }
+    std::vector<std::string> roots = opts_.clone_roots;
+    roots.insert(roots.begin(), root);
+    for (const auto& r : roots) {
+      std::error_code ec;
+      std::string real = fs::weakly_canonical(r, ec).string();  // clone_path may be real
+      bool in = is_within(r, s_.clone_path) || is_within(real, s_.clone_path);
+      if (!in || is_within(s_.clone_path, r) || is_within(s_.clone_path, real)) continue;
+      fs::create_directories(r, ec);
+      checkout_dir_ = resolve_beneath(r, s_.clone_path, field);
+      if (fs::path(checkout_dir_) != fs::path(resolve_beneath(r, "", field))) return;
+    }
+    throw PathError(field + ": " + s_.clone_path + " is not a folder inside the stacks root " +
+                    root + " (use a path relative to the stack folder)");
+  }
+
+  // The run directory, and the folder every path of the stack must stay in: the checkout
+  // for a repo, the stack folder for a relative run_directory, and for files on the host an
+  // absolute run_directory itself (the operator's own folder, as Komodo allows).
+  void locate_run_directory() {
+    const std::string field = "stack \"" + s_.name + "\": run_directory";
     std::error_code ec;
+    if (s_.repo.empty() && fs::path(s_.run_directory).is_absolute()) {
+      base_dir_ = run_dir_ = absolute_in("/", s_.run_directory);
+    } else {
+      base_dir_ = checkout_dir_;
+      if (!fs::is_directory(base_dir_, ec))
+        throw Error("stack \"" + s_.name + "\": the folder " + base_dir_ +
+                    " does not exist (set repo, or put the stack's files there)");
+      base_dir_ = resolve_beneath(base_dir_, "", field);
+      run_dir_ = resolve_beneath(base_dir_, s_.run_directory, field);
+    }
+    res_.run_directory = run_dir_;
+    res_.base_directory = base_dir_;
     if (!fs::is_directory(run_dir_, ec))
       throw Error("stack \"" + s_.name + "\": the run directory " + run_dir_ +
                   " does not exist (set repo, or put the stack's files there)");
+    env_path_ = inside(s_.env_file_path, "env_file_path");
+    additional_env_files_.clear();
+    for (const auto& f : s_.additional_env_files)
+      additional_env_files_.push_back(inside(f, "additional_env_files"));
+    for (const auto& f : s_.file_paths)
+      inside(f, "file_paths");  // refused before any hook runs; load() resolves them again
+  }
+
+  // A path of the stack (relative to the run directory), resolved and kept inside base_dir_.
+  std::string inside(const std::string& p, const std::string& field) const {
+    std::string full = fs::path(p).is_absolute() ? p : run_dir_ + "/" + p;
+    return resolve_beneath(base_dir_, full, "stack \"" + s_.name + "\": " + field);
+  }
+
+  void pipeline() {
+    repo();
+    locate_run_directory();
     stage_environment();
     hook("Pre Deploy", s_.pre_deploy, true);
     compose::Project project = load();
@@ -234,6 +298,7 @@ class Run {
             now_ms()};
       log(std::move(l));
       restore();  // a shell hook's writes go too: nothing is touched
+      finish_reclone(true);
       res_.success = true;
       return;
     }
@@ -248,6 +313,7 @@ class Run {
     if (s_.auto_pull) pull(project);
     up(project, args);
     backups_.clear();  // deployed: what was written stays
+    finish_reclone(true);
     res_.success = true;
     hook("Post Deploy", s_.post_deploy, false);
   }
@@ -256,14 +322,10 @@ class Run {
     if (s_.repo.empty()) return;
     RepoSpec spec{s_.repo_url(), s_.branch, s_.commit, s_.git_account, s_.git_token, s_.ssh_key};
     std::error_code ec;
-    if (s_.reclone && !opts_.dry_run && fs::exists(checkout_dir_, ec)) {
-      // Komodo's reclone: the old checkout goes, a fresh clone comes.
-      fs::remove_all(checkout_dir_, ec);
-      if (ec)
-        throw Error("stack \"" + s_.name + "\": can't delete " + checkout_dir_ +
-                    " for a fresh clone (reclone): " + ec.message());
-    }
-    bool cloned = fs::exists(fs::path(checkout_dir_) / ".git", ec);
+    // Komodo's reclone: a fresh clone replaces the old checkout. It is cloned beside it and
+    // swapped in, and the old one is kept until the deploy succeeded (put back otherwise).
+    bool reclone = s_.reclone && !opts_.dry_run && fs::exists(checkout_dir_, ec);
+    bool cloned = !reclone && fs::exists(fs::path(checkout_dir_) / ".git", ec);
     Log l{cloned ? "Pull Repo" : "Clone Repo",
           (cloned ? "git pull " : "git clone ") + spec.url + " -b " + spec.branch +
               (spec.commit.empty() ? "" : " && git reset --hard " + spec.commit),
@@ -275,7 +337,20 @@ class Run {
     SyncResult r;
     try {
       fs::create_directories(fs::path(checkout_dir_).parent_path(), ec);
-      r = sync_repo(spec, checkout_dir_, trust_);
+      if (reclone) {
+        CommitInfo before;
+        try {
+          before = head_commit(checkout_dir_, trust_);
+        } catch (const Error&) {
+          // a broken checkout is what a reclone is for
+        }
+        std::string fresh = clone_beside(spec, checkout_dir_, trust_, r);
+        exchange_folders(fresh, checkout_dir_);
+        old_checkout_ = fresh;  // the previous checkout, now under the temporary name
+        r.before = before;
+      } else {
+        r = sync_repo(spec, checkout_dir_, trust_);
+      }
     } catch (const Error& e) {
       fail(std::move(l), "stack \"" + s_.name + "\": " + e.what());
     }
@@ -290,7 +365,20 @@ class Run {
     log(std::move(l));
   }
 
-  std::string env_path() const { return absolute_in(run_dir_, s_.env_file_path); }
+  // After a reclone: the old checkout goes once the deploy succeeded, or comes back.
+  void finish_reclone(bool keep_new) {
+    if (old_checkout_.empty()) return;
+    std::error_code ec;
+    try {
+      if (!keep_new) exchange_folders(old_checkout_, checkout_dir_);
+    } catch (const std::exception&) {
+      return;  // both stay; the error that stopped the deploy is the one to report
+    }
+    fs::remove_all(old_checkout_, ec);
+    old_checkout_.clear();
+  }
+
+  const std::string& env_path() const { return env_path_; }
   // A path as the logs show it: relative to the run directory when it is inside it.
   std::string rel(const std::string& path) const {
     std::string r = fs::path(path).lexically_relative(run_dir_).string();
@@ -319,8 +407,19 @@ class Run {
   void hook(const char* stage, const Hook& h, bool pre) {
     std::string command = parse_multiline(h.command);
     if (command.empty()) return;
-    std::string cwd = absolute_in(run_dir_, h.path);
     Log l{stage, command, "", "", true, now_ms(), 0};
+    std::string cwd;
+    try {
+      cwd = inside(h.path, std::string(pre ? "pre_deploy" : "post_deploy") + ".path");
+    } catch (const std::exception& e) {
+      if (pre) fail(std::move(l), red_(e.what()));
+      l.success = false;
+      l.stderr_text = red_(e.what());
+      l.end_ts = now_ms();
+      log(std::move(l));
+      res_.error = red_(e.what());
+      return;
+    }
     if (auto call = as_sops_decrypt(command)) {
       l.command += "   (in-process)";
       decrypt_in_process(*call, cwd, l, pre);
@@ -336,8 +435,8 @@ class Run {
       // The hook may read the env file: it goes to disk first, as Komodo writes it first,
       // with what was there kept to be put back if the deploy fails.
       backup(env_path());
-      for (const auto& f : s_.additional_env_files)
-        backup(absolute_in(run_dir_, f));
+      for (const auto& f : additional_env_files_)
+        backup(f);
       if (auto it = staged_.files.find(env_path()); it != staged_.files.end()) {
         write_secret_file(it->first, it->second);
         staged_.files.erase(it);
@@ -379,10 +478,15 @@ class Run {
     fo.write_plaintext = false;
     sops::EnvironmentKeySource keys;
     std::vector<std::string> dirs;
-    for (const auto& d : call.dirs)
-      dirs.push_back(absolute_in(cwd, d));
-    if (dirs.empty()) dirs.push_back(cwd);
     std::string out, errors;
+    for (const auto& d : call.dirs) {
+      try {
+        dirs.push_back(inside(d.starts_with('/') ? d : cwd + "/" + d, "sops-decrypt folder"));
+      } catch (const std::exception& e) {
+        errors += std::string(e.what()) + "\n";
+      }
+    }
+    if (dirs.empty() && call.dirs.empty()) dirs.push_back(cwd);
     for (const auto& dir : dirs) {
       std::vector<sops::FileResult> results;
       try {
@@ -393,17 +497,25 @@ class Run {
       }
       for (auto& r : results) {
         if (r.status == sops::FileResult::Status::kFailed) {
-          errors += rel(r.source) + ": " + r.message + "\n";
+          errors += printable_name(rel(r.source)) + ": " + r.message + "\n";
           continue;
         }
         if (call.check) {
-          out += rel(r.source) + ": ok\n";
+          out += printable_name(rel(r.source)) + ": ok\n";
+          continue;
+        }
+        std::string target;
+        try {
+          target = inside(r.target, "sops-decrypt target");
+        } catch (const std::exception& e) {
+          errors += std::string(e.what()) + "\n";
           continue;
         }
         redact_dotenv(r.plaintext.str(), red_);
-        staged_.files[r.target] = r.plaintext.str();
-        staged_.decrypted.insert(r.target);
-        out += rel(r.source) + " -> " + rel(r.target) + ": decrypted\n";
+        staged_.files[target] = r.plaintext.str();
+        staged_.decrypted.insert(target);
+        out += printable_name(rel(r.source)) + " -> " + printable_name(rel(r.target)) +
+               ": decrypted\n";
       }
     }
     if (out.empty() && errors.empty()) out = "no *.sops.* files in " + cwd + "\n";
@@ -460,10 +572,13 @@ class Run {
     lo.project_directory = run_dir_;
     lo.project_name =
         compose::normalize_project_name(s_.project_name.empty() ? s_.name : s_.project_name);
-    for (const auto& f : s_.file_paths)
-      lo.files.push_back(absolute_in(run_dir_, f));
-    for (const auto& f : s_.additional_env_files)
-      lo.env_files.push_back(absolute_in(run_dir_, f));
+    try {
+      for (const auto& f : s_.file_paths)
+        lo.files.push_back(inside(f, "file_paths"));
+    } catch (const std::exception& e) {
+      fail(std::move(l), red_(e.what()));
+    }
+    lo.env_files = additional_env_files_;
     std::error_code ec;
     if (staged_.files.contains(env_path()) || fs::is_regular_file(env_path(), ec))
       lo.env_files.push_back(env_path());
@@ -615,6 +730,10 @@ class Run {
   Redactor red_;
   Trust trust_;
   std::string stack_dir_, checkout_dir_, run_dir_;
+  std::string base_dir_;  // the folder every path of the stack stays in
+  std::string env_path_;
+  std::vector<std::string> additional_env_files_;
+  std::string old_checkout_;  // a reclone's previous checkout, until the deploy ends
   Staged staged_;
   std::vector<Backup> backups_;
   DeployResult res_;

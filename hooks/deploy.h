@@ -49,6 +49,9 @@ struct DeployOptions {
   bool dry_run = false;
   /// Where stacks live: `<root>/<name>` (spaces -> _) holds a stack's repo or files.
   std::string root = "/etc/varan/stacks";
+  /// Other folders an absolute clone_path may be inside of (the agent's repo_dir for linked
+  /// repos); the root always is one. Every other path of a stack stays in its checkout.
+  std::vector<std::string> clone_roots;
   std::vector<std::string> safe_directories;
   /// More values to mask in every log line, with their names (Komodo's `replacers`).
   std::vector<std::pair<std::string, std::string>> redact;
@@ -73,6 +76,7 @@ struct DeployResult {
   std::vector<std::string> services_touched;
   CommitInfo commit_before, commit_after;
   std::string run_directory;
+  std::string base_directory;  // the folder the stack's paths stay in (its checkout)
   std::string project_name;
   struct ServiceInfo {
     std::string service, container, image;

@@ -1,12 +1,16 @@
 #include "hooks/git.h"
 
+#include <fcntl.h>
 #include <git2.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <random>
 
 namespace varan::hooks {
 
@@ -251,6 +255,29 @@ SyncResult sync_repo(const RepoSpec& spec, const std::string& dir, const Trust& 
   checkout(repo.get(), spec, resolve_target(repo.get(), spec));
   result.after = info_of(repo.get());
   return result;
+}
+
+std::string clone_beside(const RepoSpec& spec, const std::string& dir, const Trust& trust,
+                         SyncResult& result) {
+  fs::path d = fs::path(dir).lexically_normal();
+  if (d.filename().empty()) d = d.parent_path();
+  std::random_device rd;
+  std::string aside = (d.parent_path() / ("." + d.filename().string() + ".reclone-" +
+                                          std::to_string(::getpid()) + "-" + std::to_string(rd())))
+                          .string();
+  try {
+    result = sync_repo(spec, aside, trust);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(aside, ec);
+    throw;
+  }
+  return aside;
+}
+
+void exchange_folders(const std::string& a, const std::string& b) {
+  if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) != 0)
+    throw Error("can't swap " + a + " and " + b + ": " + std::strerror(errno));
 }
 
 }  // namespace varan::hooks

@@ -41,6 +41,16 @@ struct SyncResult {
 /// URL (never the token) and what to change.
 SyncResult sync_repo(const RepoSpec& spec, const std::string& dir, const Trust& trust);
 
+/// A fresh clone of `spec` in a new hidden folder beside `dir` (same parent, so it can be
+/// swapped in with exchange_folders): a reclone never deletes `dir` before its replacement
+/// is ready. Returns the new folder; on failure nothing is left behind and `dir` is untouched.
+std::string clone_beside(const RepoSpec& spec, const std::string& dir, const Trust& trust,
+                         SyncResult& result);
+
+/// Swaps two folders of one file system atomically (renameat2 RENAME_EXCHANGE). Throws
+/// hooks::Error naming both.
+void exchange_folders(const std::string& a, const std::string& b);
+
 /// The HEAD commit of the repo in `dir` (empty when there is none).
 CommitInfo head_commit(const std::string& dir, const Trust& trust);
 

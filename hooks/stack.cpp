@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/io.h"
+#include "common/nesting.h"
 
 namespace varan::hooks {
 
@@ -264,7 +265,17 @@ std::string stack_folder_name(const std::string& name) {
   return out;
 }
 
+// The most a stack file (TOML or JSON) may hold; load_stack_file reads no more either.
+constexpr std::size_t kMaxStackFile = std::size_t(16) << 20;
+
 nlohmann::json toml_to_json(const std::string& text, const std::string& where) {
+  // Before parsing: toml++ bounds nested arrays and inline tables, not dotted keys, and its
+  // tables (and from_toml) are torn down recursively.
+  try {
+    check_toml_limits(text, where, kMaxStackFile);
+  } catch (const varan::Error& e) {
+    throw Error(e.what());
+  }
   toml::table t;
   try {
     t = toml::parse(text, where);
@@ -281,13 +292,18 @@ StackFile parse_stack_toml(const std::string& text, const std::string& where) {
 }
 
 StackFile parse_stack_json(const std::string& text, const std::string& where) {
+  try {
+    check_json_limits(text, where, kMaxStackFile);
+  } catch (const varan::Error& e) {
+    throw Error(e.what());
+  }
   Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded()) throw Error(where + ": not valid JSON");
   return read_file_json(j, where);
 }
 
 StackFile load_stack_file(const std::string& path) {
-  SecureBytes bytes = read_file(path, std::size_t(16) << 20);
+  SecureBytes bytes = read_file(path, kMaxStackFile);
   SecretString text(std::string(bytes.begin(), bytes.end()));  // may hold tokens and secrets
   if (path.ends_with(".json")) return parse_stack_json(text.str(), path);
   return parse_stack_toml(text.str(), path);

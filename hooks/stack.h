@@ -44,9 +44,10 @@ struct Stack {
   SecretString git_token;
   std::string ssh_key;  // a private key file, for ssh:// and user@host: URLs
   /// Where the repo is checked out: the stack folder, or this folder (relative to the stack
-  /// folder, or absolute); run_directory is inside the checkout.
+  /// folder and inside it, or absolute and inside the root); run_directory, file_paths and
+  /// the env files are inside the checkout (symlinks that leave it are refused).
   std::string clone_path;
-  bool reclone = false;  // a fresh clone each deploy (the old checkout is deleted first)
+  bool reclone = false;  // a fresh clone each deploy (cloned aside, swapped in on success)
   bool auto_pull = true;
   bool destroy_before_deploy = false;
   std::vector<std::string> extra_args;  // up's flags: --force-recreate, --remove-orphans, ...

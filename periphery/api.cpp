@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "common/io.h"
+#include "common/nesting.h"
+#include "common/path.h"
 #include "engine/client.h"
 #include "engine/compose/labels.h"
 #include "hooks/command.h"
@@ -35,6 +37,20 @@ struct Rejection {
 };
 
 using hooks::now_ms;
+
+constexpr std::size_t kMaxBody = std::size_t(32) << 20;  // the server's own body limit
+constexpr std::size_t kMaxFileRead = std::size_t(16) << 20;
+
+// Paths from a request stay inside the folder they belong to: a refused one is a 400 that
+// names the field and the path.
+template <typename F>
+auto confined(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const PathError& e) {
+    throw Rejection{400, e.what()};
+  }
+}
 
 Json log_of(const hooks::Log& l) {
   return {{"stage", l.stage},        {"command", l.command}, {"stdout", l.stdout_text},
@@ -365,6 +381,8 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
   };
   hooks::Stack s;
   s.name = st["name"].get<std::string>();
+  const std::string folder = hooks::stack_folder_name(s.name);
+  confined([&] { check_path_component(folder, "ComposeUp: stack \"" + s.name + "\": name"); });
   s.project_name = str("project_name");
   s.run_directory = str("run_directory");
   s.file_paths = list("file_paths");
@@ -418,8 +436,15 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
     s.branch = rstr("branch", "main");
     s.commit = rstr("commit");
     std::string sub = rstr("path");
-    s.clone_path =
-        cfg.repo_dir + "/" + hooks::stack_folder_name(linked_name) + (sub.empty() ? "" : "/" + sub);
+    std::string linked_folder = hooks::stack_folder_name(linked_name);
+    // Checked out at repo_dir/<repo name>/<path>: the path stays inside the repo's folder.
+    s.clone_path = confined([&] {
+      std::string field = "ComposeUp: linked repo \"" + linked_name + "\"";
+      check_path_component(linked_folder, field + ": name");
+      std::error_code ec;
+      fs::create_directories(cfg.repo_dir + "/" + linked_folder, ec);
+      return resolve_beneath(cfg.repo_dir + "/" + linked_folder, sub, field + ": path");
+    });
     s.reclone = false;
     trusted.push_back(cfg.repo_dir + "/*");  // the agent's own repo folder
   }
@@ -433,11 +458,22 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
     for (const auto& [k, v] : cfg.secrets)
       vars[k] = {v, true};
   if (s.repo.empty() && !boolean("files_on_host", false)) {
-    // UI-defined: the contents go to the first file path, as Komodo writes them.
+    // UI-defined: the contents go to the first file path, as Komodo writes them, inside the
+    // stack folder (an absolute run_directory is for files on the host only).
     std::string file = s.file_paths.empty() ? "compose.yaml" : s.file_paths[0];
+    std::string path = confined([&] {
+      std::string field = "ComposeUp: stack \"" + s.name + "\": ";
+      if (fs::path(s.run_directory).is_absolute())
+        throw PathError(field + "run_directory: " + s.run_directory +
+                        " is absolute; a stack with file_contents lives in its folder " +
+                        stack_dir + " (use a relative run_directory, or files_on_host)");
+      std::error_code ec;
+      fs::create_directories(stack_dir, ec);
+      std::string run = resolve_beneath(stack_dir, s.run_directory, field + "run_directory");
+      return resolve_beneath(stack_dir, run + "/" + file, field + "file_paths");
+    });
     hooks::Redactor used;
     std::string contents = hooks::interpolate(str("file_contents"), vars, used);
-    std::string path = stack_dir + "/" + s.run_directory + "/" + file;
     std::error_code ec;
     fs::create_directories(fs::path(path).parent_path(), ec);
     write_file_atomic(
@@ -446,6 +482,7 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
   }
   hooks::DeployOptions o;
   o.root = cfg.stack_dir;
+  o.clone_roots = {cfg.repo_dir};
   o.safe_directories = trusted;
   for (const auto& [k, v] : cfg.secrets)
     o.redact.emplace_back(v, k);
@@ -501,13 +538,16 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
   std::vector<std::string> files = s.file_paths;
   if (files.empty()) files.push_back("compose.yaml");
   for (const auto& f : files) {
-    std::string path = r.run_directory + "/" + f;
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
+    if (r.run_directory.empty()) break;  // refused before the run directory was found
+    // Read back inside the checkout only (the deploy refused files that leave it).
+    SecureBytes b;
+    try {
+      b = read_file_beneath(r.base_directory, r.run_directory + "/" + f, "file_paths",
+                            kMaxFileRead);
+    } catch (const std::exception&) {
       missing.push_back(f);
       continue;
     }
-    SecureBytes b = read_file(path, std::size_t(16) << 20);
     contents.push_back({{"path", f},
                         {"contents", std::string(b.begin(), b.end())},
                         {"services", Json::array()},
@@ -646,13 +686,29 @@ Json system_stats(const Config& cfg, std::uint64_t (&last)[2]) {
 
 Json compose_contents_on_host(const Config& cfg, const Json& params) {
   Params p(params, "GetComposeContentsOnHost");
-  std::string dir = cfg.stack_dir + "/" + hooks::stack_folder_name(p.str("name")) + "/" +
-                    p.opt<std::string>("run_directory", "");
+  std::string name = p.str("name"), run_directory = p.opt<std::string>("run_directory", "");
+  // The files of a stack on the host: in its folder under stack_dir, or in an absolute
+  // run_directory the operator set (Komodo's files_on_host); never above either.
+  std::string folder = hooks::stack_folder_name(name), base;
+  confined([&] { check_path_component(folder, "GetComposeContentsOnHost: name"); });
+  if (fs::path(run_directory).is_absolute()) {
+    base = run_directory;
+  } else {
+    std::string stack = cfg.stack_dir + "/" + folder;
+    std::error_code ec;
+    if (fs::is_directory(stack, ec))  // else every file is an error, as Komodo answers
+      base = confined([&] {
+        return resolve_beneath(stack, run_directory, "GetComposeContentsOnHost: run_directory");
+      });
+  }
   Json contents = Json::array(), errors = Json::array();
   for (const auto& f : params.value("file_paths", Json::array())) {
     std::string path = f.is_string() ? f.get<std::string>() : f.value("path", "");
     try {
-      SecureBytes b = read_file(dir + "/" + path, std::size_t(16) << 20);
+      if (base.empty())
+        throw Error("stack \"" + name + "\" has no folder in " + cfg.stack_dir + " on the agent");
+      SecureBytes b =
+          read_file_beneath(base, path, "GetComposeContentsOnHost: file_paths", kMaxFileRead);
       contents.push_back(
           {{"path", path},
            {"contents", std::string(b.begin(), b.end())},
@@ -760,9 +816,34 @@ Json repo_execution(const Config& cfg, const Json& params, const std::string& ty
     throw Rejection{400, type + ": default_folder \"" + folder +
                              "\" has no folder on the agent (use Stacks, Builds or Repos)"};
   if (repo.empty()) throw Rejection{400, type + ": repo \"" + name + "\" has no repo to clone"};
-  std::string path = root + "/" + hooks::stack_folder_name(name);
-  if (!destination.empty())
-    path = fs::path(destination).is_absolute() ? destination : path + "/" + destination;
+  // The checkout: <folder>/<name>, a relative destination inside it, or an absolute one inside
+  // root_directory (or the folder). Never one of the agent's own folders or above them: a
+  // fresh clone replaces what is there.
+  std::string path = confined([&] {
+    std::string folder_name = hooks::stack_folder_name(name);
+    check_path_component(folder_name, type + ": name");
+    std::string own = root + "/" + folder_name;
+    std::error_code ec;
+    if (!fs::path(destination).is_absolute()) {
+      fs::create_directories(own, ec);
+      return resolve_beneath(own, destination, type + ": destination");
+    }
+    for (const auto& base : {cfg.root_directory, root}) {
+      if (!is_within(base, destination) &&
+          !is_within(fs::weakly_canonical(base, ec).string(), destination))
+        continue;
+      fs::create_directories(base, ec);
+      std::string p = resolve_beneath(base, destination, type + ": destination");
+      bool agents_own = false;
+      for (const auto& d : {cfg.root_directory, cfg.stack_dir, cfg.repo_dir, cfg.build_dir})
+        agents_own =
+            agents_own || is_within(p, d) || is_within(p, fs::weakly_canonical(d, ec).string());
+      if (!agents_own) return p;
+    }
+    throw PathError(type + ": destination: " + destination + " is not a folder inside " +
+                    cfg.root_directory +
+                    " (and not one of the agent's own folders); use a path inside it");
+  });
 
   hooks::Redactor redact;
   for (const auto& [k, v] : cfg.secrets)
@@ -797,9 +878,17 @@ Json repo_execution(const Config& cfg, const Json& params, const std::string& ty
                            : "cd " + path + " && git pull --rebase --force origin " + branch) +
                     (commit.empty() ? "" : " && git reset --hard " + commit);
   try {
-    if (clone && present) fs::remove_all(path);  // CloneRepo is a fresh clone, as Komodo's
     fs::create_directories(fs::path(path).parent_path());
-    after = hooks::sync_repo(spec, path, trust).after;
+    if (clone && present) {
+      // CloneRepo is a fresh clone, as Komodo's: cloned beside, swapped in, the old one goes.
+      hooks::SyncResult r;
+      std::string fresh = hooks::clone_beside(spec, path, trust, r);
+      hooks::exchange_folders(fresh, path);
+      fs::remove_all(fresh, ec);
+      after = r.after;
+    } else {
+      after = hooks::sync_repo(spec, path, trust).after;
+    }
     ok = push(clone ? "Clone Repo" : "Pull Repo", cmd,
               after.hash.substr(0, 8) + " " + after.message.substr(0, after.message.find('\n')), "",
               true, t0);
@@ -820,9 +909,11 @@ Json repo_execution(const Config& cfg, const Json& params, const std::string& ty
     hooks::Redactor used;
     if (!top.opt<bool>("skip_secret_interp", false))
       env_text = hooks::interpolate(env_text, vars, used);
-    std::string file = path + "/" + top.opt<std::string>("env_file_path", ".env");
+    std::string file;
     std::int64_t t1 = now_ms();
     try {
+      file = resolve_beneath(path, top.opt<std::string>("env_file_path", ".env"),
+                             type + ": env_file_path");
       write_file_atomic(
           file, {reinterpret_cast<const std::uint8_t*>(env_text.data()), env_text.size()}, 0600);
       env_file = file;
@@ -837,12 +928,19 @@ Json repo_execution(const Config& cfg, const Json& params, const std::string& ty
   const char* hook_key = clone ? "on_clone" : "on_pull";
   Json h = top.opt<Json>(hook_key, Json());
   if (ok && h.is_object() && !h.value("command", "").empty()) {
-    std::string dir = path + "/" + h.value("path", "");
     std::string command = hooks::parse_multiline(h.value("command", ""));
     std::int64_t t2 = now_ms();
-    hooks::ShellResult r = hooks::run_shell(command, dir, 3600);
-    push(clone ? "On Clone" : "On Pull", "cd " + dir + " && " + command, r.out, r.err,
-         r.status == 0, t2);
+    std::string dir;
+    try {
+      dir = resolve_beneath(path, h.value("path", ""), type + ": " + hook_key + ".path");
+    } catch (const std::exception& e) {
+      push(clone ? "On Clone" : "On Pull", command, "", e.what(), false, t2);
+    }
+    if (!dir.empty()) {
+      hooks::ShellResult r = hooks::run_shell(command, dir, 3600);
+      push(clone ? "On Clone" : "On Pull", "cd " + dir + " && " + command, r.out, r.err,
+           r.status == 0, t2);
+    }
   }
   Json hash = nullptr, message = nullptr;
   if (!after.hash.empty()) {
@@ -959,6 +1057,14 @@ Reply Api::handle(const std::string& body, const std::string& content_type) {
   try {
     if (content_type.rfind("application/json", 0) != 0)
       throw Rejection{415, "Expected request with `Content-Type: application/json`"};
+    // Depth before parsing: the parser is iterative, the tree's destructor and dump() are not.
+    if (body.size() > kMaxBody)
+      throw Rejection{413, "The request body is " + std::to_string(body.size()) +
+                               " bytes, more than the " + std::to_string(kMaxBody) +
+                               " the agent reads"};
+    if (json_depth(body) > kMaxJsonDepth)
+      throw Rejection{400, "Failed to parse the request body as JSON: nested deeper than " +
+                               std::to_string(kMaxJsonDepth) + " levels, the most the agent reads"};
     Json req = Json::parse(body, nullptr, false);
     if (req.is_discarded()) throw Rejection{400, "Failed to parse the request body as JSON"};
     if (!req.is_object() || !req.contains("type") || !req["type"].is_string())

@@ -1,5 +1,7 @@
 #include "periphery/config.h"
 
+#include <arpa/inet.h>
+
 #include <cstdlib>
 #include <set>
 
@@ -70,7 +72,8 @@ const std::set<std::string, std::less<>> kKeys = {"port",
                                                   "ssl_key_file",
                                                   "ssl_cert_file",
                                                   "safe_directories",
-                                                  "write_plaintext"};
+                                                  "write_plaintext",
+                                                  "insecure_no_auth"};
 
 void merge(Json& into, const Json& from) {
   for (const auto& [k, v] : from.items()) {
@@ -83,13 +86,15 @@ void merge(Json& into, const Json& from) {
   }
 }
 
-std::vector<std::string> split_list(const std::string& s) {
+// Items separated by `seps`, each trimmed: a passkeys file's final newline is no part of
+// the last passkey (HTTP trims a header value the same way).
+std::vector<std::string> split_list(const std::string& s, std::string_view seps = ",") {
   std::vector<std::string> out;
   std::string item;
-  for (char c : s + ",") {
-    if (c == ',') {
-      auto b = item.find_first_not_of(" \t");
-      auto e = item.find_last_not_of(" \t");
+  for (char c : s + std::string(1, seps[0])) {
+    if (seps.find(c) != std::string_view::npos) {
+      auto b = item.find_first_not_of(" \t\r\n");
+      auto e = item.find_last_not_of(" \t\r\n");
       if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
       item.clear();
     } else {
@@ -122,6 +127,22 @@ class Reader {
   }
   const Json& j_;
 };
+
+// An address, or an address, '/' and a prefix length that fits it.
+bool valid_cidr(const std::string& entry) {
+  auto slash = entry.find('/');
+  std::string ip = entry.substr(0, slash);
+  unsigned char buf[sizeof(in6_addr)];
+  int max = ::inet_pton(AF_INET, ip.c_str(), buf) == 1    ? 32
+            : ::inet_pton(AF_INET6, ip.c_str(), buf) == 1 ? 128
+                                                          : -1;
+  if (max < 0) return false;
+  if (slash == std::string::npos) return true;
+  std::string bits = entry.substr(slash + 1);
+  if (bits.empty() || bits.size() > 3 || bits.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  return std::stoi(bits) <= max;
+}
 
 }  // namespace
 
@@ -179,7 +200,7 @@ Config load_config(const std::vector<std::string>& files,
         "container_stats_polling_rate", "ssl_key_file", "ssl_cert_file"})
     if (const std::string* v = var(key)) j[key] = *v;
   for (const char* key : {"disable_terminals", "disable_container_exec", "legacy_compose_cli",
-                          "ssl_enabled", "write_plaintext"})
+                          "ssl_enabled", "write_plaintext", "insecure_no_auth"})
     if (const std::string* v = var(key)) {
       if (*v != "true" && *v != "false")
         throw ConfigError(std::string("PERIPHERY_") + key + ": expected true or false, got \"" +
@@ -199,7 +220,7 @@ Config load_config(const std::vector<std::string>& files,
   if (const std::string* v = var("logging_level")) j["logging"]["level"] = *v;
   if (auto it = env.find("PERIPHERY_PASSKEYS_FILE"); it != env.end()) {
     SecureBytes bytes = read_file(it->second, 1 << 20);
-    j["passkeys"] = split_list(std::string(bytes.begin(), bytes.end()));
+    j["passkeys"] = split_list(std::string(bytes.begin(), bytes.end()), ",\n");
   }
 
   Reader r(j);
@@ -227,6 +248,7 @@ Config load_config(const std::vector<std::string>& files,
   r.get("ssl_cert_file", c.ssl_cert_file);
   r.get("safe_directories", c.safe_directories);
   r.get("write_plaintext", c.write_plaintext);
+  r.get("insecure_no_auth", c.insecure_no_auth);
   if (j.contains("logging") && j["logging"].is_object())
     Reader(j["logging"]).get("level", c.logging_level);
   if (j.contains("secrets")) {
@@ -243,6 +265,17 @@ Config load_config(const std::vector<std::string>& files,
   for (const char* key : {"docker_registries", "docker_registry", "image_registries"})
     if (j.contains(key)) c.docker_registries = j[key].is_array() ? j[key] : Json::array({j[key]});
   if (c.port < 0 || c.port > 65535) throw ConfigError("periphery config: port: out of range");
+  for (const auto& ip : c.allowed_ips)
+    if (!valid_cidr(ip))
+      throw ConfigError("periphery config: allowed_ips: \"" + ip +
+                        "\" is not an IP address or CIDR (for example 192.168.1.0/24, "
+                        "10.0.0.5 or fd00::/8)");
+  // A TOML passkey with spaces around it could never match a (trimmed) header value.
+  for (auto& k : c.passkeys) {
+    auto b = k.find_first_not_of(" \t\r\n");
+    k = b == std::string::npos ? "" : k.substr(b, k.find_last_not_of(" \t\r\n") - b + 1);
+  }
+  std::erase(c.passkeys, "");
   while (c.root_directory.size() > 1 && c.root_directory.back() == '/')
     c.root_directory.pop_back();
   if (c.repo_dir.empty()) c.repo_dir = c.root_directory + "/repos";

@@ -1,6 +1,6 @@
 /// The periphery agent's configuration: Komodo's keys and defaults (v1), from TOML or JSON
 /// files, each key overridable by its PERIPHERY_* variable; keys Komodo doesn't have are
-/// reported, not ignored. Varan adds safe_directories and write_plaintext.
+/// reported, not ignored. Varan adds safe_directories, write_plaintext and insecure_no_auth.
 #pragma once
 
 #include <map>
@@ -38,6 +38,8 @@ struct Config {
   // Varan's own
   std::vector<std::string> safe_directories;
   bool write_plaintext = true;
+  // With no passkeys the agent refuses to start unless this is set (or --insecure-no-auth).
+  bool insecure_no_auth = false;
 
   std::vector<std::string> warnings;  // unknown keys, with the file
 };

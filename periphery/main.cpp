@@ -2,7 +2,10 @@
 // (HTTP with ssl_enabled = false) and does each job in-process through engine/, secrets/
 // and hooks/.
 //
-//   periphery [--config-path FILE ...]      (also PERIPHERY_CONFIG_PATHS, comma-separated)
+//   periphery [--config-path FILE ...] [--insecure-no-auth]
+//                                          (also PERIPHERY_CONFIG_PATHS, comma-separated)
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,11 +50,27 @@ void reap_as_pid1() {
     ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   }
 }
+// The agent holds passkeys and secrets in memory: no core dump may carry them, and no
+// other process of the same user may ptrace it or read its memory.
+void harden_process() {
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  rlimit none{0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
+  // Each connection is a descriptor: take all the hard limit allows (systemd's soft 1024
+  // is for select() users; the unit also sets LimitNOFILE). The server fits its caps in.
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace varan::periphery;
+  harden_process();
   reap_as_pid1();
+  bool insecure_no_auth = false;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -59,12 +78,14 @@ int main(int argc, char** argv) {
       files.push_back(argv[++i]);
     } else if (a.starts_with("--config-path=")) {
       files.push_back(a.substr(14));
+    } else if (a == "--insecure-no-auth") {
+      insecure_no_auth = true;
     } else if (a == "--version") {
       std::cout << "periphery (varan " << VARAN_VERSION << "), Komodo Periphery API " << kApiVersion
                 << "\n";
       return 0;
     } else {
-      std::cerr << "usage: periphery [--config-path FILE ...]\n";
+      std::cerr << "usage: periphery [--config-path FILE ...] [--insecure-no-auth]\n";
       return 2;
     }
   }
@@ -78,6 +99,7 @@ int main(int argc, char** argv) {
     }
   try {
     Config config = load_config(files, env);
+    config.insecure_no_auth = config.insecure_no_auth || insecure_no_auth;
     for (const auto& w : config.warnings)
       std::cerr << "periphery: warning: " << w << "\n";
     varan::engine::Client client;
@@ -89,6 +111,13 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
     std::cerr << "periphery: serving Komodo's Periphery API on " << config.bind_ip << ":"
               << server.port() << (config.ssl_enabled ? " (https)" : " (http)") << "\n";
+    if (config.passkeys.empty())
+      std::cerr << "periphery: WARNING: NO PASSKEYS: insecure_no_auth is set, so ANYONE who "
+                   "reaches "
+                << config.bind_ip << ":" << server.port()
+                << " can run commands on this host as this user"
+                << (config.allowed_ips.empty() ? " (and allowed_ips is empty: from anywhere)" : "")
+                << ". Set passkeys unless this port is reachable by you alone.\n";
     server.run(
         [&](const std::string& body, const std::string& ct) { return api.handle(body, ct); });
     g_server = nullptr;

@@ -7,7 +7,9 @@
 # Usage: scripts/base_image.sh [image name]   (DOCKER_SOCKET, DEBIAN_MIRROR to override)
 set -euo pipefail
 image=${1:-debian:12}
+# The engine of DOCKER_HOST (the suite's private one under scripts/test.sh), else the host's.
 socket=${DOCKER_SOCKET:-/var/run/docker.sock}
+[[ ${DOCKER_HOST:-} == unix://* ]] && socket=${DOCKER_HOST#unix://}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 cache=/var/cache/varan
 tarball=$cache/debian-12-minbase.tar

@@ -53,7 +53,7 @@ SOPS_AGE_KEY_FILE=$PWD/key.txt "$(dirname "$varan")/sops-decrypt" stack
 
 echo
 echo "== deploy the stack with varan compose (Debian's dockerd; started if none answers)"
-"$OLDPWD/scripts/dockerd.sh" start
+"$OLDPWD/scripts/dockerd.sh" host
 # The demo image: Debian's static busybox FROM scratch (no registry is needed).
 mkdir image
 cp /bin/busybox image/busybox

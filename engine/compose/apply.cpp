@@ -635,6 +635,11 @@ class Runner {
     std::vector<const Action*> actions = plan_.for_service(s.name);
     for (const Action* a : actions)
       if (a->op == Op::kRemove) remove(*a);
+    for (const Action* a : actions)
+      if (a->op == Op::kRename) {
+        client_.rename_container(a->container, a->name);
+        say(" Container " + a->name + "  Renamed");
+      }
     for (const Action* a : actions) {
       switch (a->op) {
         case Op::kCreate: {

@@ -1,6 +1,8 @@
 #include "engine/compose/dotenv.h"
 
-#include <algorithm>
+#include <unordered_map>
+
+#include "engine/compose/limits.h"
 
 namespace varan::compose {
 
@@ -14,8 +16,9 @@ bool key_char(char c) {
 
 class Parser {
  public:
-  Parser(std::string_view text, const std::string& file, const Lookup& lookup, bool raw)
-      : t_(text), file_(file), lookup_(lookup), raw_(raw) {
+  Parser(std::string_view text, const std::string& file, const Lookup& lookup, bool raw,
+         Budget* budget)
+      : t_(text), file_(file), lookup_(lookup), raw_(raw), budget_(budget) {
     if (t_.starts_with("\xEF\xBB\xBF")) t_.remove_prefix(3);  // a UTF-8 BOM
   }
 
@@ -117,7 +120,7 @@ class Parser {
         fail("unexpected text after the quoted value of " + key);
       while (i_ < t_.size() && t_[i_] != '\n')
         ++i_;
-      value = q == '\'' ? raw : expand(unescape(raw), value_line);
+      value = q == '\'' ? raw : expand(unescape(raw), key, value_line);
     } else {
       std::size_t s2 = i_;
       while (i_ < t_.size() && t_[i_] != '\n') {
@@ -129,7 +132,7 @@ class Parser {
         v.remove_suffix(1);
       while (i_ < t_.size() && t_[i_] != '\n')
         ++i_;
-      value = expand(std::string(v), value_line);
+      value = expand(std::string(v), key, value_line);
     }
     put(key, std::move(value));
   }
@@ -168,25 +171,25 @@ class Parser {
     return out;
   }
 
-  std::string expand(const std::string& v, std::size_t line) {
+  std::string expand(const std::string& v, const std::string& key, std::size_t line) {
     if (raw_ || v.find('$') == std::string::npos) return v;
     Interpolation ctx;
     ctx.lenient = true;
+    ctx.budget = budget_;
     ctx.lookup = [this](const std::string& name) -> std::optional<std::string> {
-      for (auto it = out_.rbegin(); it != out_.rend(); ++it)
-        if (it->first == name) return it->second;
+      if (auto it = index_.find(name); it != index_.end()) return out_[it->second].second;
       return lookup_(name);
     };
-    return interpolate(v, ctx, file_ + ":" + std::to_string(line));
+    return interpolate(v, ctx, file_ + ":" + std::to_string(line) + ": " + key);
   }
 
+  // Keys are found through an index: a lookup per key and per reference stays linear.
   void put(const std::string& key, std::string value) {
-    auto it =
-        std::find_if(out_.begin(), out_.end(), [&](const auto& kv) { return kv.first == key; });
-    if (it != out_.end()) {
-      it->second = std::move(value);
-    } else {
+    auto [it, added] = index_.try_emplace(key, out_.size());
+    if (added) {
       out_.emplace_back(key, std::move(value));
+    } else {
+      out_[it->second].second = std::move(value);
     }
   }
 
@@ -194,15 +197,18 @@ class Parser {
   const std::string& file_;
   const Lookup& lookup_;
   bool raw_;
+  Budget* budget_;
   std::size_t i_ = 0, line_ = 1;
   EnvList out_;
+  std::unordered_map<std::string, std::size_t> index_;  // key -> its place in out_
 };
 
 }  // namespace
 
-EnvList parse_dotenv(std::string_view text, const std::string& file, const Lookup& lookup,
-                     bool raw) {
-  return Parser(text, file, lookup, raw).run();
+EnvList parse_dotenv(std::string_view text, const std::string& file, const Lookup& lookup, bool raw,
+                     Budget* budget) {
+  Budget own;  // alone (periphery, a fuzzer), the file still has the project's limit
+  return Parser(text, file, lookup, raw, budget ? budget : &own).run();
 }
 
 }  // namespace varan::compose

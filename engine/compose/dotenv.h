@@ -19,7 +19,9 @@ using EnvList = std::vector<std::pair<std::string, std::string>>;
 /// Parses `text` (from `file`, for messages). Variables expand from the keys already read in
 /// the same text, then `lookup`; `raw` turns expansion off (env_file `format: raw`). A bare
 /// key that `lookup` doesn't know is left out. Later keys replace earlier ones in place.
+/// Expanded values count against `budget` and the limits of limits.h (Error naming the file,
+/// line and key).
 EnvList parse_dotenv(std::string_view text, const std::string& file, const Lookup& lookup,
-                     bool raw = false);
+                     bool raw = false, Budget* budget = nullptr);
 
 }  // namespace varan::compose

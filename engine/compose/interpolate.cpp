@@ -1,6 +1,9 @@
 #include "engine/compose/interpolate.h"
 
 #include <algorithm>
+#include <unordered_set>
+
+#include "engine/compose/limits.h"
 
 namespace varan::compose {
 
@@ -9,14 +12,11 @@ namespace {
 bool name_start(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool name_char(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
 
-struct BadTemplate : Error {
-  using Error::Error;
-};
+// A malformed template. Cheap on purpose: lenient mode throws and catches it once per bad
+// `${`, so the message (which quotes the whole text) is built only when it escapes.
+struct BadTemplate {};
 
-[[noreturn]] void invalid(std::string_view text, const std::string& where) {
-  throw BadTemplate(where + ": invalid interpolation format in \"" + std::string(text) +
-                    "\": write $$ for a literal dollar sign");
-}
+[[noreturn]] void invalid() { throw BadTemplate{}; }
 
 class Interpolator {
  public:
@@ -25,7 +25,12 @@ class Interpolator {
 
   std::string run() {
     std::size_t i = 0;
-    return expand(i, false);
+    try {
+      return expand(i, false);
+    } catch (const BadTemplate&) {
+      throw Error(where_ + ": invalid interpolation format in \"" + std::string(text_) +
+                  "\": write $$ for a literal dollar sign");
+    }
   }
 
  private:
@@ -40,8 +45,12 @@ class Interpolator {
         return out;
       }
       if (c != '$') {
-        out += c;
-        ++i;
+        // Plain text in one piece: a value that is mostly text costs no more than a copy.
+        std::size_t e = i + 1;
+        while (e < text_.size() && text_[e] != '$' && !(nested && text_[e] == '}'))
+          ++e;
+        append(out, text_.substr(i, e - i), "");
+        i = e;
         continue;
       }
       // A `$` that starts no template stays as it is (`$(date)`, a trailing `$`), as in
@@ -59,12 +68,19 @@ class Interpolator {
         std::size_t at = i;
         i += 2;
         if (!ctx_.lenient) {
-          out += braced(i);
+          append(out, braced(i), "");
+        } else if (failed_.contains(at)) {
+          out += '$';  // known not to be a template
+          i = at + 1;
         } else {
           try {
-            out += braced(i);
+            append(out, braced(i), "");
           } catch (const BadTemplate&) {
-            out += '$';  // not a template: the text stays as it is
+            // Not a template: the text stays as it is. The same `${` fails the same way
+            // wherever it is met again, so it is tried once: a rescan from every level of
+            // nesting would take exponential time.
+            failed_.insert(at);
+            out += '$';
             i = at + 1;
           }
         }
@@ -72,25 +88,45 @@ class Interpolator {
         std::size_t s = i + 1, e = s;
         while (e < text_.size() && name_char(text_[e]))
           ++e;
-        out += value_of(std::string(text_.substr(s, e - s)));
+        std::string name(text_.substr(s, e - s));
+        append(out, value_of(name), name);
         i = e;
       } else {
         out += '$';
         ++i;
       }
     }
-    if (nested) invalid(text_, where_);
+    if (nested) invalid();
+    return out;
+  }
+
+  // The limit on one value, checked as it grows: `V1=${V0}${V0}` doubles with every line.
+  void append(std::string& out, std::string_view piece, const std::string& name) {
+    if (out.size() + piece.size() > kMaxValueBytes)
+      throw Error(where_ + ": the value grows past " + std::to_string(kMaxValueBytes >> 20) +
+                  " MiB when interpolated" + (name.empty() ? "" : " (at $" + name + ")") +
+                  ", the loader's limit for one value");
+    out += piece;
+  }
+
+  // Expands the argument of an operator, one level deeper.
+  std::string nested_arg(std::size_t& i) {
+    if (++depth_ > kMaxInterpolationDepth)
+      throw Error(where_ + ": templates nest more than " + std::to_string(kMaxInterpolationDepth) +
+                  " levels deep (${A:-${B:-...}}), the loader's limit");
+    std::string out = expand(i, true);
+    --depth_;
     return out;
   }
 
   // After "${": NAME, then "}" or an operator and its argument (which may nest).
   std::string braced(std::size_t& i) {
     std::size_t s = i;
-    if (i >= text_.size() || !name_start(text_[i])) invalid(text_, where_);
+    if (i >= text_.size() || !name_start(text_[i])) invalid();
     while (i < text_.size() && name_char(text_[i]))
       ++i;
     std::string name(text_.substr(s, i - s));
-    if (i >= text_.size()) invalid(text_, where_);
+    if (i >= text_.size()) invalid();
     if (text_[i] == '}') {
       ++i;
       return value_of(name);
@@ -99,10 +135,10 @@ class Interpolator {
     if (text_[i] == ':') {
       colon = true;
       ++i;
-      if (i >= text_.size()) invalid(text_, where_);
+      if (i >= text_.size()) invalid();
     }
     char op = text_[i];
-    if (op != '-' && op != '?' && op != '+') invalid(text_, where_);
+    if (op != '-' && op != '?' && op != '+') invalid();
     ++i;
     std::optional<std::string> v = ctx_.lookup(name);
     bool set = v.has_value() && (!colon || !v->empty());
@@ -128,7 +164,7 @@ class Interpolator {
         }
         ++i;
       }
-      invalid(text_, where_);
+      invalid();
     };
     switch (op) {
       case '-':
@@ -136,9 +172,9 @@ class Interpolator {
           skip_arg();
           return *v;
         }
-        return expand(i, true);
+        return nested_arg(i);
       case '+':
-        if (set) return expand(i, true);
+        if (set) return nested_arg(i);
         skip_arg();
         return "";
       default: {  // '?'
@@ -146,7 +182,7 @@ class Interpolator {
           skip_arg();
           return *v;
         }
-        std::string msg = expand(i, true);
+        std::string msg = nested_arg(i);
         throw Error(where_ + ": required variable " + name + " is missing a value" +
                     (msg.empty() ? "" : ": " + msg) +
                     " (set it in the environment or the .env file)");
@@ -164,13 +200,19 @@ class Interpolator {
   std::string_view text_;
   Interpolation& ctx_;
   const std::string& where_;
+  std::size_t depth_ = 0;
+  std::unordered_set<std::size_t> failed_;  // lenient mode: where a `${` is not a template
 };
 
 void walk(YNode& n, Interpolation& ctx, const std::string& path) {
   switch (n.kind) {
     case YNode::Kind::kScalar:
-      if (n.value.find('$') != std::string::npos)
+      if (n.value.find('$') != std::string::npos) {
         n.value = interpolate(n.value, ctx, n.where() + (path.empty() ? "" : ": " + path));
+        // A template is a string, whatever it gives: `X: ${UNSET:-}` is X="", not a bare
+        // X (null), as compose has it.
+        if (n.value.empty()) n.quoted = true;
+      }
       break;
     case YNode::Kind::kMap:
       for (auto& [k, v] : n.map)
@@ -188,7 +230,9 @@ void walk(YNode& n, Interpolation& ctx, const std::string& path) {
 }  // namespace
 
 std::string interpolate(std::string_view text, Interpolation& ctx, const std::string& where) {
-  return Interpolator(text, ctx, where).run();
+  std::string out = Interpolator(text, ctx, where).run();
+  if (ctx.budget) ctx.budget->charge(out.size(), where, "the interpolated value");
+  return out;
 }
 
 void interpolate_tree(YNode& node, Interpolation& ctx) { walk(node, ctx, ""); }

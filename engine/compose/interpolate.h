@@ -21,10 +21,11 @@ struct Interpolation {
   Lookup lookup;
   std::vector<std::string> unset;  // each name once, in order of first use
   bool lenient = false;            // a `$` that starts no template stays literal (.env files)
+  Budget* budget = nullptr;        // the project's, when there is one (limits.h)
 };
 
-/// Interpolates one value. Throws Error naming `where` and the variable for `${X:?msg}` and
-/// for a malformed template.
+/// Interpolates one value. Throws Error naming `where` and the variable for `${X:?msg}`, for
+/// a malformed template, and for a value past the limits of limits.h.
 std::string interpolate(std::string_view text, Interpolation& ctx, const std::string& where);
 
 /// Interpolates every scalar value of `node` in place (keys stay as they are).

@@ -12,6 +12,7 @@
 #include "common/io.h"
 #include "engine/compose/dotenv.h"
 #include "engine/compose/interpolate.h"
+#include "engine/compose/limits.h"
 #include "engine/compose/merge.h"
 
 extern char** environ;
@@ -230,8 +231,8 @@ Lookup lookup_in(const Env& env) {
   };
 }
 
-void add_dotenv(Env& env, const std::string& file, bool required,
-                std::vector<std::string>* loaded) {
+void add_dotenv(Env& env, const std::string& file, bool required, std::vector<std::string>* loaded,
+                Budget& budget) {
   std::error_code ec;
   if (!overlaid(file) && !fs::exists(file, ec)) {
     if (required) throw Error(file + ": env file not found");
@@ -244,7 +245,7 @@ void add_dotenv(Env& env, const std::string& file, bool required,
   std::string text = read_text(file);
   // The process environment wins over the file: only keys not set yet are taken.
   Env before = env;
-  for (auto& [k, v] : parse_dotenv(text, file, lookup_in(before)))
+  for (auto& [k, v] : parse_dotenv(text, file, lookup_in(before), false, &budget))
     if (!before.contains(k)) env[k] = v;
   if (loaded) loaded->push_back(file);
 }
@@ -1118,7 +1119,7 @@ class Loader {
     if (files.empty()) {
       Env probe = env_;
       if (opts_.env_files.empty() && !truthy(probe["COMPOSE_DISABLE_ENV_FILE"]))
-        add_dotenv(probe, start_dir + "/.env", false, nullptr);
+        add_dotenv(probe, start_dir + "/.env", false, nullptr, budget_);
       if (auto it = probe.find("COMPOSE_FILE"); it != probe.end() && !it->second.empty()) {
         char sep = ':';
         if (auto s = probe.find("COMPOSE_PATH_SEPARATOR"); s != probe.end() && !s->second.empty())
@@ -1148,10 +1149,10 @@ class Loader {
           env_files.push_back(absolute_in(project_dir_, f, home_));
     if (!env_files.empty()) {
       for (const auto& f : env_files)
-        add_dotenv(env_, f, true, nullptr);
+        add_dotenv(env_, f, true, nullptr, budget_);
       p.env_files = env_files;
     } else if (!truthy(env_["COMPOSE_DISABLE_ENV_FILE"])) {
-      add_dotenv(env_, project_dir_ + "/.env", false, nullptr);
+      add_dotenv(env_, project_dir_ + "/.env", false, nullptr, budget_);
     }
 
     // Each file: parse, interpolate, long syntax; then merge them in order.
@@ -1222,12 +1223,13 @@ class Loader {
     } catch (const varan::Error& e) {
       throw Error(std::string(e.what()));
     }
-    YNode root = parse_yaml(text, file);
+    YNode root = parse_yaml(text, file, &budget_);
     if (const YNode* v = root.find("version")) {
       warnings_.push_back(v->where() + ": the attribute `version` is obsolete, it will be ignored");
       root.erase("version");
     }
     interp_.lookup = lookup_in(env_);
+    interp_.budget = &budget_;
     interpolate_tree(root, interp_);
     canonical_file(root, base, home_);
     return root;
@@ -1245,35 +1247,54 @@ class Loader {
     return s ? *s : kEmpty;
   }
 
-  YNode extended(const YNode& svc, const YNode& services, const std::string& file,
-                 std::vector<std::string>& chain) {
-    const YNode* ext = svc.find("extends");
-    if (!ext) return svc;
-    if (!ext->is_map()) fail_at(*ext, "extends: expected a service name or {service, file}");
-    const YNode* target = ext->find("service");
-    if (!target || target->kind != YNode::Kind::kScalar)
-      fail_at(*ext, "extends: needs the service to extend");
-    std::string from = file;
-    const YNode* pool = &services;
-    if (const YNode* f = ext->find("file"); f && f->kind == YNode::Kind::kScalar) {
-      from = f->value;
-      pool = &other_file_services(from);
+  // `name` of `services` (from `file`, "" for the project) with its `extends` applied.
+  // Memoised, so each service of a chain is resolved once and a chain costs time linear in
+  // its length; walked with a loop, not recursion, so a long chain can't exhaust the stack.
+  const YNode& extended(const std::string& name, const YNode& def, const YNode& services) {
+    struct Link {
+      std::string id, from;
+      const YNode* def;
+    };
+    std::vector<Link> chain{{"#" + name, "", &def}};
+    std::set<std::string> ids{chain[0].id};
+    while (!resolved_.contains(chain.back().id)) {
+      const YNode& svc = *chain.back().def;
+      const YNode* ext = svc.find("extends");
+      if (!ext) break;
+      if (!ext->is_map()) fail_at(*ext, "extends: expected a service name or {service, file}");
+      const YNode* target = ext->find("service");
+      if (!target || target->kind != YNode::Kind::kScalar)
+        fail_at(*ext, "extends: needs the service to extend");
+      std::string from = chain.back().from;
+      const YNode* pool = from.empty() ? &services : &other_file_services(from);
+      if (const YNode* f = ext->find("file"); f && f->kind == YNode::Kind::kScalar) {
+        from = f->value;
+        pool = &other_file_services(from);
+      }
+      std::string id = from + "#" + target->value;
+      if (!ids.insert(id).second)
+        fail_at(*ext, "extends: circular reference through service \"" + target->value + "\"");
+      const YNode* base = pool->find(target->value);
+      if (!base)
+        fail_at(*ext, "extends: service \"" + target->value + "\" is not defined" +
+                          (from.empty() ? "" : " in " + from));
+      chain.push_back({std::move(id), std::move(from), base});
     }
-    std::string id = from + "#" + target->value;
-    if (std::find(chain.begin(), chain.end(), id) != chain.end())
-      fail_at(*ext, "extends: circular reference through service \"" + target->value + "\"");
-    const YNode* base = pool->find(target->value);
-    if (!base)
-      fail_at(*ext, "extends: service \"" + target->value + "\" is not defined" +
-                        (from.empty() ? "" : " in " + from));
-    chain.push_back(id);
-    YNode out = extended(*base, *pool, from, chain);
-    chain.pop_back();
-    out.erase("extends");
-    YNode self = svc;
-    self.erase("extends");
-    merge_service(out, self);
-    return out;
+    // From the base down: each link is its base with its own keys merged over it.
+    auto it = resolved_.find(chain.back().id);
+    if (it == resolved_.end()) {
+      YNode base = *chain.back().def;
+      base.erase("extends");
+      it = resolved_.emplace(chain.back().id, std::move(base)).first;
+    }
+    for (std::size_t k = chain.size() - 1; k-- > 0;) {
+      YNode out = it->second;
+      YNode self = *chain[k].def;
+      self.erase("extends");
+      merge_service(out, self);
+      it = resolved_.emplace(chain[k].id, std::move(out)).first;
+    }
+    return it->second;
   }
 
   void type_resources(const YNode& merged, Project& p) {
@@ -1417,8 +1438,7 @@ class Loader {
     std::vector<Service> all;
     std::vector<const YNode*> defs;
     for (const auto& [name, raw] : services->map) {
-      std::vector<std::string> chain{"#" + name};
-      YNode def = extended(raw, *services, "", chain);
+      const YNode& def = extended(name, raw, *services);
       all.push_back(type_service(name, def, p));
       defs.push_back(&raw);
     }
@@ -1542,7 +1562,7 @@ class Loader {
                    "env file " + path->value + " not found (create it, or set required: false)");
           }
           std::string text = read_text(path->value);
-          for (auto& [ek, ev] : parse_dotenv(text, path->value, lookup_in(env_), raw))
+          for (auto& [ek, ev] : parse_dotenv(text, path->value, lookup_in(env_), raw, &budget_))
             env[ek] = ev;
         }
         continue;
@@ -1616,8 +1636,10 @@ class Loader {
   std::string cwd_, project_dir_, home_;
   Env env_;
   Interpolation interp_;
+  Budget budget_;  // one for all files of the project (limits.h)
   std::vector<std::string> warnings_;
   std::map<std::string, YNode> other_files_;
+  std::map<std::string, YNode> resolved_;  // "file#service" -> the service with extends applied
 };
 
 }  // namespace

@@ -201,10 +201,43 @@ std::vector<std::string> Project::dependency_order() const {
   return out;
 }
 
+// Every string of a compose file is interpolated when it loads, so a resolved value that holds
+// a `$` prints as `$$` (as docker-compose config does): the printed model loads back to itself.
+static Json dollars_escaped(Json j) {
+  if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    if (s.find('$') == std::string::npos) return j;
+    std::string out;
+    for (char c : s) {
+      out += c;
+      if (c == '$') out += '$';
+    }
+    return out;
+  }
+  if (j.is_structured())
+    for (auto& v : j)
+      v = dollars_escaped(std::move(v));
+  return j;
+}
+
 std::string Project::to_yaml() const {
   Json svcs = Json::object();
   for (const auto& s : services)
-    svcs[s.name] = readable(s.config);
+    svcs[s.name] = dollars_escaped(readable(s.config));
+  // A dependency that is not required on a service a profile left out is not printed: the
+  // printed model names only services it has, and loads back.
+  for (auto& [svc_name, svc] : svcs.items()) {
+    if (!svc.contains("depends_on") || !svc["depends_on"].is_object()) continue;
+    auto& deps = svc["depends_on"];
+    for (auto it = deps.begin(); it != deps.end();) {
+      bool optional = it.value().is_object() && it.value().value("required", true) == false;
+      if (optional && !svcs.contains(it.key()))
+        it = deps.erase(it);
+      else
+        ++it;
+    }
+    if (deps.empty()) svc.erase("depends_on");
+  }
   std::string out = "name: " + yaml_scalar(Json(name)) + "\n";
   out += "services:\n";
   if (svcs.empty()) {
@@ -216,8 +249,8 @@ std::string Project::to_yaml() const {
     if (rs.empty()) return;
     Json m = Json::object();
     for (const auto& r : rs) {
-      Json c = r.config;
-      c["name"] = r.name;
+      Json c = dollars_escaped(r.config);
+      c["name"] = dollars_escaped(r.name);
       m[r.key] = c;
     }
     out += std::string(title) + ":\n";
@@ -227,11 +260,11 @@ std::string Project::to_yaml() const {
   resources("volumes", volumes);
   if (!secrets.empty()) {
     out += "secrets:\n";
-    emit(secrets, 2, out);
+    emit(dollars_escaped(secrets), 2, out);
   }
   if (!configs.empty()) {
     out += "configs:\n";
-    emit(configs, 2, out);
+    emit(dollars_escaped(configs), 2, out);
   }
   return out;
 }

@@ -58,6 +58,13 @@ std::string divergence(const Project& p, const Service& s, const engine::Contain
   return join(why, "; ");
 }
 
+// True when `name` is the temporary name `<id12>_<proper>` a recreate gives the new
+// container until the old one is gone (apply.cpp).
+bool temporary_name_of(const std::string& name, const std::string& proper) {
+  return name.size() == 13 + proper.size() && name[12] == '_' && name.ends_with(proper) &&
+         name.find_first_not_of("0123456789abcdef") >= 12;
+}
+
 }  // namespace
 
 int container_number(const engine::ContainerSummary& c) {
@@ -194,6 +201,25 @@ Plan make_plan(const Project& p, const Observed& o, const PlanOptions& opts) {
     std::string hash = config_hash(s), digests = key_digests(s);
     std::string image_id = o.image_ids.at(s.image);
     auto existing = service_containers(o, name);
+    // A recreate killed between its steps leaves the new container under its temporary name
+    // for good. Finish it: when the proper name is taken (the old container is still there)
+    // the new one goes; else it takes its name, and is then judged like any other.
+    std::set<std::string> names, renamed;
+    for (auto* c : existing)
+      names.insert(c->name());
+    std::erase_if(existing, [&](const engine::ContainerSummary* c) {
+      std::string proper = container_name(p, s, container_number(*c));
+      if (!temporary_name_of(c->name(), proper)) return false;
+      if (names.contains(proper)) {
+        plan.actions.push_back({Op::kRemove, name, container_number(*c), c->id, c->name(),
+                                "left over from an interrupted recreate of " + proper});
+        return true;
+      }
+      plan.actions.push_back({Op::kRename, name, container_number(*c), c->id, proper,
+                              "an interrupted recreate left it as " + c->name()});
+      renamed.insert(c->id);
+      return false;
+    });
     int max_number = 0;
     for (auto* c : existing)
       max_number = std::max(max_number, container_number(*c));
@@ -227,7 +253,8 @@ Plan make_plan(const Project& p, const Observed& o, const PlanOptions& opts) {
         plan.actions.push_back({Op::kRestart, name, n, c.id, cname,
                                 "dependency " + join(restarted_by, ", ") + " recreated"});
       } else {
-        plan.actions.push_back({Op::kKeep, name, n, c.id, cname, "up to date"});
+        plan.actions.push_back({Op::kKeep, name, n, c.id, cname,
+                                renamed.contains(c.id) ? "up to date once renamed" : "up to date"});
       }
     }
     for (int i = static_cast<int>(keep); i < s.scale; ++i) {
@@ -264,6 +291,8 @@ const char* op_name(Op op) {
       return "restart";
     case Op::kRemove:
       return "remove";
+    case Op::kRename:
+      return "rename";
     case Op::kKeep:
       return "keep";
     case Op::kOrphan:

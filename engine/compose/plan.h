@@ -40,6 +40,7 @@ enum class Op {
   kStart,
   kRestart,
   kRemove,
+  kRename,  // to `name`: finishes a recreate that was interrupted
   kKeep,
   kOrphan
 };

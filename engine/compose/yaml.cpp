@@ -1,8 +1,10 @@
 #include "engine/compose/yaml.h"
 
 #include <map>
+#include <unordered_set>
 
 #include "common/yaml_events.h"
+#include "engine/compose/limits.h"
 
 namespace varan::compose {
 
@@ -46,12 +48,10 @@ std::string YNode::where() const {
 
 namespace {
 
-constexpr std::size_t kMaxDepth = 256;
-constexpr std::size_t kMaxNodes = 1 << 20;
-
 class Builder {
  public:
-  Builder(const std::vector<yaml::Event>& ev, std::string file) : ev_(ev), file_(std::move(file)) {}
+  Builder(const std::vector<yaml::Event>& ev, std::string file, Budget& budget)
+      : ev_(ev), file_(std::move(file)), budget_(budget) {}
 
   YNode document() {
     std::size_t i = 0;
@@ -84,8 +84,8 @@ class Builder {
 
   YNode build(std::size_t& i, std::size_t depth) {
     const yaml::Event& e = ev_[i];
-    if (depth > kMaxDepth) fail(e, "nested too deeply");
-    if (++nodes_ > kMaxNodes) fail(e, "too many nodes (alias expansion?)");
+    if (depth > kMaxYamlDepth) fail(e, "nested too deeply");
+    if (++nodes_ > kMaxYamlNodes) fail(e, "too many nodes (alias expansion?)");
     YNode out;
     out.file = file_;
     out.line = e.start.line + 1;
@@ -93,11 +93,14 @@ class Builder {
       case EventType::kAlias: {
         auto it = anchors_.find(e.anchor);
         if (it == anchors_.end()) fail(e, "unknown anchor *" + e.anchor);
-        // An alias is a copy: count its nodes, so nested aliases can't blow memory up.
-        nodes_ += it->second.second;
-        if (nodes_ > kMaxNodes) fail(e, "too many nodes (alias expansion?)");
+        // An alias is a copy: count its nodes and bytes, so aliases can't blow memory up.
+        const Anchor& a = it->second;
+        nodes_ += a.nodes;
+        if (nodes_ > kMaxYamlNodes) fail(e, "too many nodes (alias expansion?)");
+        budget_.charge(a.bytes, file_ + ":" + std::to_string(e.start.line + 1),
+                       "alias *" + e.anchor);
         ++i;
-        return it->second.first;
+        return a.node;
       }
       case EventType::kScalar:
         out.kind = YNode::Kind::kScalar;
@@ -121,6 +124,7 @@ class Builder {
         out.tag = e.tag;
         ++i;
         std::vector<YNode> merges;
+        std::unordered_set<std::string> keys;  // a linear check for duplicates
         while (ev_[i].type != EventType::kMappingEnd) {
           const yaml::Event& key_ev = ev_[i];
           if (key_ev.type != EventType::kScalar) fail(key_ev, "mapping keys must be strings");
@@ -141,49 +145,65 @@ class Builder {
             }
             continue;
           }
-          if (out.find(key)) fail(key_ev, "duplicate key \"" + key + "\"");
+          if (!keys.insert(key).second) fail(key_ev, "duplicate key \"" + key + "\"");
           out.map.push_back({std::move(key), std::move(value)});
         }
         for (const auto& m : merges)
           for (const auto& [k, v] : m.map)
-            if (!out.find(k)) out.map.push_back({k, v});
+            if (keys.insert(k).second) out.map.push_back({k, v});
         ++i;
         break;
       }
       default:
         fail(e, "unexpected YAML event");
     }
-    if (!e.anchor.empty()) anchors_[e.anchor] = {out, count(out)};
+    if (!e.anchor.empty()) {
+      Anchor& a = anchors_[e.anchor];
+      a.node = out;
+      a.nodes = a.bytes = 0;
+      count(out, a);
+      // Keeping the anchor is a copy too (nested anchors copy their subtrees once each).
+      budget_.charge(a.bytes, file_ + ":" + std::to_string(out.line), "anchor &" + e.anchor);
+    }
     return out;
   }
 
   const std::vector<yaml::Event>& ev_;
   std::string file_;
-  static std::size_t count(const YNode& n) {
-    std::size_t c = 1;
-    for (const auto& [k, v] : n.map)
-      c += count(v);
+  struct Anchor {
+    YNode node;
+    std::size_t nodes = 0, bytes = 0;  // what one copy costs
+  };
+  // Recursion is bounded by kMaxYamlDepth.
+  static void count(const YNode& n, Anchor& a) {
+    ++a.nodes;
+    a.bytes += n.value.size() + n.tag.size();
+    for (const auto& [k, v] : n.map) {
+      a.bytes += k.size();
+      count(v, a);
+    }
     for (const auto& v : n.seq)
-      c += count(v);
-    return c;
+      count(v, a);
   }
 
-  std::map<std::string, std::pair<YNode, std::size_t>> anchors_;
+  Budget& budget_;
+  std::map<std::string, Anchor> anchors_;
   std::size_t nodes_ = 0;
 };
 
 }  // namespace
 
-YNode parse_yaml(std::string_view text, const std::string& file) {
+YNode parse_yaml(std::string_view text, const std::string& file, Budget* budget) {
+  Budget own;
   std::vector<yaml::Event> events;
   try {
-    events = yaml::read_events(text);
+    events = yaml::read_events(text, kMaxYamlDepth);
   } catch (const Error&) {
     throw;
   } catch (const varan::Error& e) {
     throw Error(file + ": " + e.what());
   }
-  return Builder(events, file).document();
+  return Builder(events, file, budget ? *budget : own).document();
 }
 
 }  // namespace varan::compose

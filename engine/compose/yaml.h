@@ -73,7 +73,10 @@ inline YNode YNode::sequence() {
   return n;
 }
 
-/// Parses one compose file. Throws Error naming `file` and the line.
-YNode parse_yaml(std::string_view text, const std::string& file);
+class Budget;
+
+/// Parses one compose file, charging alias copies to `budget` (limits.h; a budget of its own
+/// when null). Throws Error naming `file` and the line.
+YNode parse_yaml(std::string_view text, const std::string& file, Budget* budget = nullptr);
 
 }  // namespace varan::compose

@@ -35,11 +35,16 @@ std::optional<std::string> plaintext_name(std::string_view encrypted_name);
 
 /// Decrypts every encrypted file of `dir` (sorted by name; folders too with `recursive`,
 /// hidden folders excepted). A failure is recorded and the other files go on; an existing
-/// target is never touched by a failed decryption.
+/// target is never touched by a failed decryption. A file that is another one's target is
+/// never an input (`a.sops.sops.env` -> `a.sops.env`, left alone as an output). An encrypted
+/// file that is a symlink is followed only to a regular file inside `dir`; one leading out,
+/// or nowhere, is a kFailed result. Messages escape file names (printable_name).
 std::vector<FileResult> decrypt_folder(const std::string& dir, const FolderOptions& opts,
                                        KeySource& keys);
 
-/// One file of the above.
+/// One file of the above. A target that already holds the plaintext stays (mtime kept, mode
+/// set to 0600) only when it is a regular file with one link owned by the effective user;
+/// anything else in its place (a symlink, a hard link, another user's file) is replaced.
 FileResult decrypt_one(const std::string& source, const std::string& target,
                        const FolderOptions& opts, KeySource& keys);
 

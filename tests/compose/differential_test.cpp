@@ -156,7 +156,7 @@ std::string base_yaml(const std::string& worker_env = "a",
          cache_extra + services_extra + "volumes:\n  data: {}\n" + top_extra;
 }
 
-TEST_F(Differential, TwelveMutationsTouchTheSameContainersAsDockerCompose) {
+TEST_F(Differential, FifteenMutationsTouchTheSameContainersAsDockerCompose) {
   Files f;
   f.text["web.env"] = "GREETING=hello\n";
   f.text["compose.yaml"] = base_yaml();

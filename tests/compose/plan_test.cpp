@@ -31,7 +31,16 @@ class PlanTest : public ::testing::Test {
     c.id = service + std::to_string(n) + std::string(60, '0');
     c.names = {"/" + container_name(p, *p.find(service), n)};
     c.state = state;
-    c.labels = container_labels(p, *p.find(service), n, "sha256:img");
+    // The labels by name, as docker compose writes them, not by the code under test; only
+    // the config hash and the per-key digests (Varan's own) come from it.
+    const Service& s = *p.find(service);
+    c.labels = {{"com.docker.compose.project", p.name},
+                {"com.docker.compose.service", service},
+                {"com.docker.compose.container-number", std::to_string(n)},
+                {"com.docker.compose.oneoff", "False"},
+                {"com.docker.compose.config-hash", config_hash(s)},
+                {"dev.varan.compose.config-keys", key_digests(s)},
+                {"com.docker.compose.image", "sha256:img"}};
     for (const auto& k : p.find(service)->network_keys())
       c.networks.push_back(p.network(k)->name);
     return c;
@@ -65,6 +74,22 @@ TEST_F(PlanTest, NothingChangedIsAllKeeps) {
   Plan plan = make_plan(p, observed(p, {made(p, "web", 1), made(p, "db", 1)}), {});
   EXPECT_FALSE(plan.changes());
   EXPECT_EQ(ops(plan), "keep web#1; keep db#1; ");
+}
+
+// What the plans above rely on: the containers Varan makes carry compose's labels, by name.
+TEST_F(PlanTest, ContainersCarryComposesLabelsByName) {
+  Project p = load(kBase);
+  auto l = container_labels(p, *p.find("web"), 2, "sha256:img");
+  EXPECT_EQ(l.at("com.docker.compose.project"), "p");
+  EXPECT_EQ(l.at("com.docker.compose.service"), "web");
+  EXPECT_EQ(l.at("com.docker.compose.container-number"), "2");
+  EXPECT_EQ(l.at("com.docker.compose.oneoff"), "False");
+  EXPECT_EQ(l.at("com.docker.compose.image"), "sha256:img");
+  EXPECT_EQ(l.at("com.docker.compose.project.working_dir"), dir_.path());
+  EXPECT_EQ(l.at("com.docker.compose.project.config_files"), dir_ / "compose.yaml");
+  EXPECT_EQ(l.at("com.docker.compose.config-hash"), config_hash(*p.find("web")));
+  EXPECT_TRUE(l.contains("com.docker.compose.depends_on"));
+  EXPECT_TRUE(l.contains("com.docker.compose.version"));
 }
 
 TEST_F(PlanTest, ChangesSayWhichKeys) {

@@ -91,9 +91,14 @@ TEST_F(ComposeUp, WritesComposeLabelsAndDockerComposeSeesTheContainers) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find(project_ + "-web-1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(project_ + "-side-1"), std::string::npos) << r.out;
-  // docker-compose v1 logs reads them too.
+  // docker-compose v1 finds exactly our two containers, and its logs reads them.
   r = run({*dc, "-p", project_, "ps", "-q"}, {.cwd = dir_.path()});
+  ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
+  r = run({*dc, "-p", project_, "logs", "--no-color"}, {.cwd = dir_.path()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Attaching to"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(project_ + "-web-1"), std::string::npos) << r.out;
 }
 
 TEST_F(ComposeUp, DownRemovesAProjectDockerComposeMade) {
@@ -243,6 +248,7 @@ TEST_F(ComposeUp, ScaleOrphansPsLogsAndDownVolumes) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;
   EXPECT_NE(r.out.find("\"Service\":\"web\""), std::string::npos);
   r = varan({"ps", "-a"});
+  ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find(project_ + "-job-1"), std::string::npos) << r.out;
   // logs: prefixed with the container name, stdout and stderr.
   r = varan({"logs", "job"});
@@ -294,8 +300,11 @@ TEST_F(ComposeUp, WaitStartStopRestartAndExternalNetworks) {
   ASSERT_EQ(varan({"start"}).status, 0);
   EXPECT_EQ(running().size(), 2u);
   auto before = running();
+  std::string started = engine_client().inspect_container(project_ + "-web-1").state.started_at;
   ASSERT_EQ(varan({"restart", "web"}).status, 0);
   EXPECT_EQ(running(), before);  // same containers
+  EXPECT_NE(engine_client().inspect_container(project_ + "-web-1").state.started_at, started)
+      << "restart did not restart web";
   write("compose.yaml",
         "services:\n  web:\n    image: varan-test/sleep\n    networks: [outside]\n"
         "networks:\n  outside:\n    external: true\n    name: varan-test-no-such-network\n");
@@ -314,6 +323,7 @@ TEST_F(ComposeUp, ConfigPrintsTheResolvedModel) {
   EXPECT_NE(r.out.find("image: varan-test/sleep:latest"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("published: \"8080\""), std::string::npos) << r.out;
   r = varan({"config", "--services"});
+  ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "web\n");
 }
 

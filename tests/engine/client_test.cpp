@@ -5,10 +5,13 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <future>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "engine/client.h"
@@ -51,9 +54,15 @@ class Engine : public ::testing::Test {
 TEST_F(Engine, PingVersionInfoAndNegotiation) {
   std::string engine_version = c().ping();
   ASSERT_FALSE(engine_version.empty());
-  // The lower of ours and the engine's.
-  std::string v = c().api_version();
-  EXPECT_TRUE(v == engine_version || v == Client::kMaxApiVersion) << v;
+  // The lower of ours and the engine's, compared as numbers ("1.9" < "1.41").
+  auto numeric = [](const std::string& version) {
+    auto dot = version.find('.');
+    return std::pair(std::stoi(version.substr(0, dot)), std::stoi(version.substr(dot + 1)));
+  };
+  std::string expected = numeric(engine_version) < numeric(Client::kMaxApiVersion)
+                             ? engine_version
+                             : Client::kMaxApiVersion;
+  EXPECT_EQ(c().api_version(), expected) << "engine " << engine_version;
   VersionInfo info = c().version();
   EXPECT_EQ(info.api_version, engine_version);
   EXPECT_FALSE(info.version.empty());
@@ -329,21 +338,109 @@ TEST_F(Engine, ErrorsCarryTheStatusAndTheEnginesMessage) {
   c().remove_container(id);
 }
 
+// A unix-socket proxy in front of the engine that counts the connections made through it.
+class CountingProxy {
+ public:
+  CountingProxy(const std::string& listen_path, const std::string& engine_path)
+      : engine_(engine_path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, listen_path.c_str(), sizeof a.sun_path - 1);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 64) != 0)
+      throw std::runtime_error("proxy: can't listen on " + listen_path);
+    accepter_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) return;
+        ++connections_;
+        int e = connect_to(engine_);
+        pumps_.emplace_back([c, e] { pump(c, e); });
+        pumps_.emplace_back([c, e] { pump(e, c); });
+      }
+    });
+  }
+  ~CountingProxy() {
+    ::shutdown(fd_, SHUT_RDWR);
+    accepter_.join();
+    ::close(fd_);
+    for (auto& t : pumps_)
+      t.detach();  // each ends when its engine or client side closes
+  }
+  int connections() const { return connections_.load(); }
+
+ private:
+  static int connect_to(const std::string& path) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return -1;
+    return fd;
+  }
+  static void pump(int from, int to) {
+    char buf[16384];
+    for (;;) {
+      ssize_t n = from < 0 || to < 0 ? -1 : ::read(from, buf, sizeof buf);
+      if (n <= 0 || ::send(to, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) break;
+    }
+    if (to >= 0) ::shutdown(to, SHUT_WR);
+  }
+  std::string engine_;
+  int fd_ = -1;
+  std::atomic<int> connections_{0};
+  std::thread accepter_;
+  std::vector<std::thread> pumps_;
+};
+
 TEST_F(Engine, SafeFromSeveralThreadsAndReusesConnections) {
-  std::size_t before = c().request_count();
+  const Endpoint& real = c().endpoint();
+  VARAN_REQUIRE(real.address.starts_with("unix://"), "an engine on a unix socket");
+  TempDir d;
+  CountingProxy proxy(d / "engine.sock", real.address.substr(7));
+  Client client(parse_endpoint("unix://" + d / "engine.sock", false, ""));
   std::vector<std::future<std::size_t>> f;
   for (int t = 0; t < 4; ++t)
     f.push_back(std::async(std::launch::async, [&] {
       std::size_t n = 0;
       for (int i = 0; i < 25; ++i) {
-        c().list_containers();
+        client.list_containers();
         ++n;
       }
       return n;
     }));
   for (auto& x : f)
     EXPECT_EQ(x.get(), 25u);
-  EXPECT_EQ(c().request_count() - before, 100u);
+  EXPECT_EQ(client.request_count(), 100u);
+  // 100 requests from 4 threads: connections are kept and reused, not one per request.
+  EXPECT_GE(proxy.connections(), 1);
+  EXPECT_LE(proxy.connections(), 8) << "connections are not reused";
+}
+
+// The suite's guard for cases that act on the whole engine (stop all, prune): on the host's
+// engine with anything on it, they may not run unless told explicitly.
+TEST_F(Engine, CasesThatActOnTheWholeEngineRefuseAHostEngineWithOthersThings) {
+  run("varan-test-whole-engine", "varan-test/sleep");
+  auto restore = [](const char* name, const char* was) {
+    if (was)
+      ::setenv(name, was, 1);
+    else
+      ::unsetenv(name);
+  };
+  const char* host_was = std::getenv("VARAN_TEST_HOST_ENGINE");
+  const char* allow_was = std::getenv("VARAN_TEST_ALLOW_HOST_ENGINE");
+  std::string host_saved = host_was ? host_was : "", allow_saved = allow_was ? allow_was : "";
+  ::unsetenv("VARAN_TEST_ALLOW_HOST_ENGINE");
+  ::unsetenv("VARAN_TEST_HOST_ENGINE");
+  EXPECT_EQ(whole_engine_problem(), "") << "the private engine is the suite's own";
+  ::setenv("VARAN_TEST_HOST_ENGINE", "1", 1);
+  std::string problem = whole_engine_problem();
+  EXPECT_NE(problem.find("holds containers the suite did not make"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("VARAN_TEST_ALLOW_HOST_ENGINE=destructive"), std::string::npos) << problem;
+  ::setenv("VARAN_TEST_ALLOW_HOST_ENGINE", "destructive", 1);
+  EXPECT_EQ(whole_engine_problem(), "");
+  restore("VARAN_TEST_HOST_ENGINE", host_was ? host_saved.c_str() : nullptr);
+  restore("VARAN_TEST_ALLOW_HOST_ENGINE", allow_was ? allow_saved.c_str() : nullptr);
 }
 
 TEST(EngineAddress, AMissingEngineNamesItsAddress) {

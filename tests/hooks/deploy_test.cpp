@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -36,6 +37,20 @@ const char* kCompose =
     "    env_file: .env\n"
     "  three:\n    image: varan-test/sleep\n    init: true\n    stop_grace_period: 1s\n"
     "    environment: {MODE: \"a\"}\n";
+
+// The regular files under `roots` that contain `needle`.
+std::vector<std::string> files_containing(const std::string& needle,
+                                          const std::vector<std::string>& roots) {
+  std::vector<std::string> found;
+  for (const auto& root : roots) {
+    if (!fs::exists(root)) continue;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      if (!e.is_regular_file() || e.is_symlink()) continue;
+      if (read_text(e.path()).find(needle) != std::string::npos) found.push_back(e.path());
+    }
+  }
+  return found;
+}
 
 class Deploy : public ::testing::Test {
  protected:
@@ -241,23 +256,29 @@ TEST_F(Deploy, TheTokenIsNowhereOnDiskOrInOutput) {
                        "pre_deploy.command = \"sops-decrypt.sh\"\n"
                        "post_deploy.command = \"echo the token is " +
                        "[[GIT_TOKEN]]\"\n" + "[secrets]\nGIT_TOKEN = \"" + kToken + "\"\n");
-  RunResult text = run({VARAN_BIN, "deploy", toml, "--root", root_});
+  // The CLI runs with a $TMPDIR and a $HOME of its own, scanned below with the root.
+  std::string cli_tmp = tmp_ / "cli-tmp", cli_home = tmp_ / "cli-home";
+  fs::create_directories(cli_tmp);
+  fs::create_directories(cli_home);
+  RunOptions cli{.env = {{"TMPDIR", cli_tmp}, {"HOME", cli_home}}};
+  RunResult text = run({VARAN_BIN, "deploy", toml, "--root", root_}, cli);
   EXPECT_EQ(text.status, 0) << text.err;
   EXPECT_NE(text.out.find("the token is <GIT_TOKEN>"), std::string::npos) << text.out;
-  RunResult json = run({VARAN_BIN, "deploy", toml, "--root", root_, "--json"});
+  RunResult json = run({VARAN_BIN, "deploy", toml, "--root", root_, "--json"}, cli);
   EXPECT_EQ(json.status, 0) << json.err;
   for (const RunResult* o : {&text, &json}) {
     EXPECT_EQ(o->out.find(kToken), std::string::npos);
     EXPECT_EQ(o->err.find(kToken), std::string::npos);
   }
-  // Every file under the root: .git/config included.
+  // Every file under the root (.git/config included), the CLI's $TMPDIR and its $HOME.
   int files = 0;
-  for (const auto& e : fs::recursive_directory_iterator(root_)) {
-    if (!e.is_regular_file()) continue;
-    ++files;
-    EXPECT_EQ(read_text(e.path()).find(kToken), std::string::npos) << e.path();
-  }
+  for (const auto& e : fs::recursive_directory_iterator(root_))
+    files += e.is_regular_file() ? 1 : 0;
   EXPECT_GT(files, 5);
+  EXPECT_EQ(files_containing(kToken, {root_, cli_tmp, cli_home}), std::vector<std::string>{});
+  // The scan finds what it looks for (the control).
+  write_text(cli_tmp + "/control", "x" + kToken + "x");
+  EXPECT_EQ(files_containing(kToken, {root_, cli_tmp, cli_home}).size(), 1u);
   // A wrong token: refused, and not echoed.
   stack_.git_token = SecretString("wrong-token-5555");
   fs::remove_all(root_ + "/" + project_ + "/.git");
@@ -269,7 +290,7 @@ TEST_F(Deploy, TheTokenIsNowhereOnDiskOrInOutput) {
 }
 
 TEST_F(Deploy, ARepoOwnedByAnotherUserOpensOnlyWhenTrusted) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  VARAN_REQUIRE(::geteuid() == 0, "root, to chown the checkout to another user");
   std::string dir = tmp_ / "elsewhere";
   RepoSpec spec{server_->url("stacks"), "main", "", "", SecretString(kToken), ""};
   ASSERT_EQ(sync_repo(spec, dir, {}).after.hash, head_);
@@ -315,14 +336,22 @@ TEST_F(Deploy, SopsDecryptHooksStartNoProcess) {
   };
   auto execs = [&](const std::string& file) {
     std::string trace = tmp_ / "trace.txt";
-    RunResult r = run({*strace, "-f", "-qq", "-e", "trace=execve,fork,vfork", "-o", trace,
-                       VARAN_BIN, "deploy", file, "--root", root_},
+    RunResult r = run({*strace, "-f", "-qq", "-e", "trace=execve,fork,vfork,clone,clone3", "-o",
+                       trace, VARAN_BIN, "deploy", file, "--root", root_},
                       {.env = {{"ASAN_OPTIONS", "detect_leaks=0"}}});  // LSan can't run traced
     EXPECT_EQ(r.status, 0) << r.out << r.err;
+    // Programs started, and processes made: clone/clone3 without CLONE_THREAD is a process
+    // (glibc's fork and posix_spawn use them); with it, a thread.
     int n = 0;
     std::istringstream in(read_text(trace));
-    for (std::string line; std::getline(in, line);)
-      if (line.find("execve(") != std::string::npos || line.find("fork(") != std::string::npos) ++n;
+    for (std::string line; std::getline(in, line);) {
+      bool exec = line.find("execve(") != std::string::npos;
+      bool forked = line.find("fork(") != std::string::npos;
+      bool cloned =
+          (line.find("clone(") != std::string::npos || line.find("clone3(") != std::string::npos) &&
+          line.find("CLONE_THREAD") == std::string::npos;
+      if (exec || forked || cloned) ++n;
+    }
     return n;
   };
   EXPECT_EQ(execs(toml("sops-decrypt --check")), 1);
@@ -397,10 +426,23 @@ TEST_F(Deploy, FilesOnHostIfChangedAndPlaintextKeptInMemory) {
   stack_.repo.clear();
   stack_.run_directory = dir;
   stack_.write_plaintext = false;
+  // The deploy's temporary files go to a $TMPDIR of this test's, scanned with the root and the
+  // stack's folder for the decrypted value.
+  std::string own_tmp = tmp_ / "tmpdir";
+  fs::create_directories(own_tmp);
+  const char* tmpdir_was = std::getenv("TMPDIR");
+  std::string tmpdir_saved = tmpdir_was ? tmpdir_was : "";
+  ::setenv("TMPDIR", own_tmp.c_str(), 1);
   DeployResult r = deploy(true);
+  if (tmpdir_was)
+    ::setenv("TMPDIR", tmpdir_saved.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
   ASSERT_TRUE(r.success) << all_text(r);
   EXPECT_TRUE(r.changed);
   EXPECT_FALSE(file_exists(dir + "/.env"));
+  EXPECT_EQ(files_containing("DB_PASSWORD=first", {dir, root_, own_tmp}),
+            std::vector<std::string>{});
   EXPECT_NE(env_of("one").find("DB_PASSWORD=first\n"), std::string::npos);
   auto before = ids();
   r = deploy(true);

@@ -10,7 +10,9 @@
 set -euo pipefail
 src=$1
 varan=$2
+# The engine of DOCKER_HOST (the suite's private one under scripts/test.sh), else the host's.
 socket=${DOCKER_SOCKET:-/var/run/docker.sock}
+[[ ${DOCKER_HOST:-} == unix://* ]] && socket=${DOCKER_HOST#unix://}
 image=varan/periphery:test
 agent=varan-image-test-agent
 project=vit-demo

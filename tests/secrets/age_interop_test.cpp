@@ -112,16 +112,67 @@ TEST_F(AgeInterop, KeygenOutputsAgree) {
   // age reads our key file, and both tools derive the same recipient from it.
   auto ours = varan({"keygen", "-y", dir / "v.txt"});
   auto theirs = run({"age-keygen", "-y", dir / "v.txt"});
+  ASSERT_EQ(ours.status, 0) << ours.err;
   ASSERT_EQ(theirs.status, 0) << theirs.err;
   EXPECT_EQ(ours.out, theirs.out);
   age_key("a.txt");
-  EXPECT_EQ(varan({"keygen", "-y", dir / "a.txt"}).out,
-            run({"age-keygen", "-y", dir / "a.txt"}).out);
+  auto ours_a = varan({"keygen", "-y", dir / "a.txt"});
+  auto theirs_a = run({"age-keygen", "-y", dir / "a.txt"});
+  ASSERT_EQ(ours_a.status, 0) << ours_a.err;
+  ASSERT_EQ(theirs_a.status, 0) << theirs_a.err;
+  EXPECT_EQ(ours_a.out, theirs_a.out);
   // Same three-line layout: "# created: ...", "# public key: ...", the key.
   std::string v = read_text(dir / "v.txt"), a = read_text(dir / "a.txt");
   EXPECT_TRUE(v.starts_with("# created: ") && a.starts_with("# created: "));
   EXPECT_EQ(v.find("\n# public key: age1"), a.find("\n# public key: age1"));
   EXPECT_EQ(v.size(), a.size());
+}
+
+// Passphrase (scrypt) files both ways. The age CLI reads a passphrase only from a terminal:
+// tests/interop/age_pty.py runs it on a pseudo-terminal and answers its prompts from
+// $AGE_TEST_PASSPHRASE. Varan reads it from AGE_PASSPHRASE with -j batchpass.
+TEST_F(AgeInterop, PassphraseFilesBothWays) {
+  VARAN_REQUIRE(file_exists("/usr/bin/python3"), "Debian's python3 (its pty module)");
+  const std::string pty = std::string(SOURCE_DIR) + "/tests/interop/age_pty.py";
+  const std::string pass = "correct horse battery staple";
+  // Each scrypt costs about a second (work factor 18): two cases, not the whole matrix.
+  for (auto [size, armor] :
+       {std::pair{std::size_t{64 * 1024 + 1}, false}, std::pair{std::size_t{0}, true}}) {
+    {
+      SCOPED_TRACE("size " + std::to_string(size) + (armor ? " armored" : " binary"));
+      std::string plain = pattern_bytes(size, 7);
+      write_text(dir / "plain", plain);
+      // Varan encrypts, age decrypts.
+      std::vector<std::string> args = {"-e", "-j", "batchpass", "-o", dir / "v.age"};
+      if (armor) args.push_back("-a");
+      args.push_back(dir / "plain");
+      auto enc = varan(args, {.env = {{"AGE_PASSPHRASE", pass}}});
+      ASSERT_EQ(enc.status, 0) << enc.err;
+      EXPECT_NE(read_text(dir / "v.age").find(armor ? "BEGIN AGE ENCRYPTED FILE" : "-> scrypt "),
+                std::string::npos);
+      ::unlink((dir / "out").c_str());
+      auto dec = run({"/usr/bin/python3", pty, "age", "-d", "-o", dir / "out", dir / "v.age"},
+                     {.env = {{"AGE_TEST_PASSPHRASE", pass}}});
+      ASSERT_EQ(dec.status, 0) << dec.err;
+      EXPECT_EQ(sha256_hex(read_text(dir / "out")), sha256_hex(plain));
+      auto wrong = run({"/usr/bin/python3", pty, "age", "-d", "-o", dir / "out2", dir / "v.age"},
+                       {.env = {{"AGE_TEST_PASSPHRASE", "not it"}}});
+      EXPECT_NE(wrong.status, 0);
+      // age encrypts, Varan decrypts.
+      std::vector<std::string> aargs = {"/usr/bin/python3", pty, "age", "-p", "-o", dir / "a.age"};
+      if (armor) aargs.push_back("-a");
+      aargs.push_back(dir / "plain");
+      auto aenc = run(aargs, {.env = {{"AGE_TEST_PASSPHRASE", pass}}});
+      ASSERT_EQ(aenc.status, 0) << aenc.err;
+      auto vdec = varan({"-d", "-j", "batchpass", "-o", dir / "out3", dir / "a.age"},
+                        {.env = {{"AGE_PASSPHRASE", pass}}});
+      ASSERT_EQ(vdec.status, 0) << vdec.err;
+      EXPECT_EQ(sha256_hex(read_text(dir / "out3")), sha256_hex(plain));
+      auto vwrong = varan({"-d", "-j", "batchpass", "-o", dir / "out4", dir / "a.age"},
+                          {.env = {{"AGE_PASSPHRASE", "not it"}}});
+      EXPECT_NE(vwrong.status, 0);
+    }
+  }
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <string_view>
+#include <vector>
 
 #include "secrets/age/x25519.h"
 #include "secrets/sops/sops.h"
@@ -201,13 +203,19 @@ TEST(SopsRoundTrip, EveryFormatComesBackAsItWas) {
   struct Case {
     Format f;
     const char* text;
+    std::vector<std::string> secrets;  // values in `text` that encryption must hide
   };
-  for (const auto& c :
-       {Case{Format::kYaml, kYaml}, Case{Format::kJson, kJson}, Case{Format::kDotenv, kDotenv},
-        Case{Format::kIni, kIni}, Case{Format::kBinary, "\x01\x02 binary \xff\n"}}) {
+  for (const auto& c : {Case{Format::kYaml, kYaml, {"admin", "line one", "héllo"}},
+                        Case{Format::kJson, kJson, {"héllo ✓", "one\\ntwo"}},
+                        Case{Format::kDotenv, kDotenv, {"admin", "p@ss w0rd=", "héllo"}},
+                        Case{Format::kIni, kIni, {"localhost", "s3cret"}},
+                        Case{Format::kBinary, "\x01\x02 binary \xff\n", {" binary "}}}) {
     SCOPED_TRACE(std::string(format_name(c.f)));
     std::string encrypted = encrypt_file(c.text, c.f, rule_for(k, {{0}}));
-    EXPECT_EQ(encrypted.find("admin"), std::string::npos);
+    for (const auto& secret : c.secrets) {
+      ASSERT_NE(std::string_view(c.text).find(secret), std::string::npos) << secret;
+      EXPECT_EQ(encrypted.find(secret), std::string::npos) << secret << " left in plaintext";
+    }
     auto source = k.source({0});
     Tree t = decrypt_file(encrypted, c.f, source, false);
     EXPECT_EQ(emit_plain(t, c.f, {}).str(), std::string(c.text));

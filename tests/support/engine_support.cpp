@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <string_view>
 
 #include "engine/tar.h"
 
@@ -27,6 +28,32 @@ std::string engine_problem() {
     }
   }();
   return problem;
+}
+
+std::string whole_engine_problem() {
+  const char* host = std::getenv("VARAN_TEST_HOST_ENGINE");
+  if (!host || std::string_view(host) != "1") return "";
+  const char* allow = std::getenv("VARAN_TEST_ALLOW_HOST_ENGINE");
+  if (allow && std::string_view(allow) == "destructive") return "";
+  const std::string why =
+      "the tests run on the host's engine, which this case would act on as a whole (stop every "
+      "container, prune); ";
+  const std::string what =
+      " Run the suite where scripts/dockerd.sh can start its private engine, or set "
+      "VARAN_TEST_ALLOW_HOST_ENGINE=destructive to let it act on the host's engine.";
+  auto& c = engine_client();
+  if (!c.list_containers(true).empty())
+    return why + "it holds containers the suite did not make." + what;
+  if (!c.list_volumes().empty()) return why + "it holds volumes." + what;
+  for (const auto& n : c.list_networks())
+    if (n.name != "bridge" && n.name != "host" && n.name != "none")
+      return why + "it holds the user network " + n.name + "." + what;
+  for (const auto& i : c.list_images()) {
+    auto it = i.labels.find("varan.test");
+    if (it == i.labels.end() || it->second != "1")
+      return why + "it holds images the suite did not build." + what;
+  }
+  return "";
 }
 
 namespace {

@@ -17,6 +17,19 @@ std::string engine_problem();
 #define VARAN_REQUIRE_ENGINE() \
   VARAN_REQUIRE(::varan::test::engine_problem().empty(), ::varan::test::engine_problem())
 
+/// Empty when a case may act on the whole engine (stop every container, prune), else why not.
+/// The suite's private engine (scripts/dockerd.sh) is always fine. The host's engine
+/// (VARAN_TEST_HOST_ENGINE=1, the fallback when no private engine can start) is fine only when it
+/// holds nothing the suite did not make (no containers, volumes or user networks; only images
+/// labelled varan.test=1), or when VARAN_TEST_ALLOW_HOST_ENGINE=destructive says so.
+std::string whole_engine_problem();
+
+/// Fails under CI=true, skips elsewhere, when the case may not act on the whole engine.
+#define VARAN_REQUIRE_WHOLE_ENGINE()                 \
+  VARAN_REQUIRE(                                     \
+      ::varan::test::whole_engine_problem().empty(), \
+      "an engine this case may act on as a whole: " + ::varan::test::whole_engine_problem())
+
 /// The images every engine test may use, built once per engine (labelled varan.test=1):
 ///   varan-test/sleep   sleeps (CMD sleep 3600)
 ///   varan-test/httpd   serves /www on port 8080 (busybox httpd)

@@ -224,18 +224,24 @@ int free_port() {
   return port;
 }
 
-pid_t spawn_background(const std::vector<std::string>& argv, const std::string& log,
-                       const std::map<std::string, std::string>& env) {
+namespace {
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log,
+            const DaemonOptions& opts) {
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
-    for (const auto& [k, v] : env)
+    for (const auto& [k, v] : opts.env)
       ::setenv(k.c_str(), v.c_str(), 1);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
     }
+    if (opts.nofile) {
+      rlimit lim{*opts.nofile, *opts.nofile};
+      if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(126);
+    }
+    if (opts.uid && (::setgid(*opts.uid) != 0 || ::setuid(*opts.uid) != 0)) ::_exit(126);
     std::vector<char*> args;
     for (const auto& a : argv)
       args.push_back(const_cast<char*>(a.c_str()));
@@ -245,12 +251,52 @@ pid_t spawn_background(const std::vector<std::string>& argv, const std::string& 
   }
   return pid;
 }
+}  // namespace
+
+pid_t spawn_background(const std::vector<std::string>& argv, const std::string& log,
+                       const std::map<std::string, std::string>& env) {
+  return spawn(argv, log, {.env = env});
+}
 
 void stop_background(pid_t pid) {
   if (pid <= 0) return;
   ::kill(-pid, SIGTERM);
   ::kill(pid, SIGTERM);
   ::waitpid(pid, nullptr, 0);
+}
+
+pid_t spawn_daemon(const std::vector<std::string>& argv, const std::string& log,
+                   const DaemonOptions& opts) {
+  return spawn(argv, log, opts);
+}
+
+std::string stop_daemon(pid_t pid, const std::string& log, int grace_s) {
+  if (pid <= 0) return "";
+  ::kill(-pid, SIGTERM);
+  int status = 0;
+  pid_t got = 0;
+  for (int i = 0; i < grace_s * 20 && (got = ::waitpid(pid, &status, WNOHANG)) == 0; ++i)
+    ::usleep(50'000);
+  std::string what;
+  if (got == 0) {
+    ::kill(-pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    what = "did not exit within " + std::to_string(grace_s) + " s of SIGTERM";
+  } else if (got < 0) {
+    return "can't wait for pid " + std::to_string(pid) + ": " + std::strerror(errno);
+  } else if (WIFSIGNALED(status)) {
+    what = "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+           strsignal(WTERMSIG(status)) + ")";
+  } else if (WEXITSTATUS(status) != 0) {
+    what = "exited with status " + std::to_string(WEXITSTATUS(status));
+  } else {
+    return "";
+  }
+  ::kill(-pid, SIGKILL);  // whatever it left behind in its group
+  std::string text = read_text(log);
+  constexpr std::size_t kTail = 6000;
+  if (text.size() > kTail) text = "..." + text.substr(text.size() - kTail);
+  return "daemon " + std::to_string(pid) + " " + what + "; the end of " + log + ":\n" + text;
 }
 
 bool wait_for_port(int port, int seconds) {

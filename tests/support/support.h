@@ -65,6 +65,20 @@ void write_text(const std::string& path, const std::string& data, unsigned mode 
 pid_t spawn_background(const std::vector<std::string>& argv, const std::string& log,
                        const std::map<std::string, std::string>& env = {});
 void stop_background(pid_t pid);
+
+/// How a daemon under test (the agent) is started: spawn_background's environment, and
+/// limits set in the child before exec.
+struct DaemonOptions {
+  std::map<std::string, std::string> env;
+  std::optional<rlim_t> nofile;  // RLIMIT_NOFILE, soft and hard
+  std::optional<uid_t> uid;      // run as this user (the test runs as root)
+};
+pid_t spawn_daemon(const std::vector<std::string>& argv, const std::string& log,
+                   const DaemonOptions& opts = {});
+/// Stops a daemon as systemd does (SIGTERM to its process group, SIGKILL after `grace_s`)
+/// and judges its exit: "" when it exited 0, else what happened with the tail of `log` (an
+/// error, a sanitizer's report, a leak). Use it as EXPECT_EQ(stop_daemon(pid, log), "").
+std::string stop_daemon(pid_t pid, const std::string& log, int grace_s = 30);
 /// true once something accepts connections on 127.0.0.1:port (waits up to `seconds`).
 bool wait_for_port(int port, int seconds = 10);
 
