@@ -276,6 +276,18 @@ void write_file_atomic(const std::string& path, std::span<const std::uint8_t> da
   f.commit();
 }
 
+ssize_t read_up_to(int fd, std::uint8_t* buf, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::read(fd, buf + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  return static_cast<ssize_t>(got);
+}
+
 std::string printable_name(std::string_view name) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -2,6 +2,8 @@
 /// parsers, and atomic file replacement (temporary file, fsync, rename, mode 0600).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -159,6 +161,9 @@ class AtomicFile final : public Sink {
 /// Reads a whole file; throws IoError naming it. Refuses a file larger than `limit` before
 /// reading any of it (fstat), and stops reading one that grows past it.
 SecureBytes read_file(const std::string& path, std::size_t limit = std::size_t(1) << 30);
+/// Reads from `fd` until `n` bytes or the end of the file, retrying EINTR; the count read, or
+/// -1 with errno set.
+ssize_t read_up_to(int fd, std::uint8_t* buf, std::size_t n);
 /// Writes a whole file atomically (AtomicFile).
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> data,
                        unsigned mode = 0600);

@@ -10,9 +10,12 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <vector>
+
+#include "common/io.h"
 
 namespace varan {
 
@@ -192,15 +195,12 @@ SecureBytes read_file_beneath(const std::string& base, const std::string& path,
                     " bytes, the most Varan reads");
   }
   SecureBytes out(static_cast<std::size_t>(st.st_size));
-  std::size_t got = 0;
-  while (got < out.size()) {
-    ssize_t r = ::read(fd, out.data() + got, out.size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<std::size_t>(r);
-  }
+  ssize_t got = read_up_to(fd, out.data(), out.size());
+  int err = errno;
   ::close(fd);
-  out.resize(got);
+  if (got < 0)
+    throw PathError(field + ": can't read " + printable_name(path) + ": " + std::strerror(err));
+  out.resize(static_cast<std::size_t>(got));
   return out;
 }
 

@@ -48,15 +48,9 @@ bool keep_existing(const std::string& target, const std::string& plain) {
               st.st_uid == ::geteuid() && static_cast<std::size_t>(st.st_size) == plain.size();
   if (keep) {
     SecureBytes existing(plain.size() + 1);
-    std::size_t got = 0;
-    while (got < existing.size()) {
-      ssize_t n = ::read(fd, existing.data() + got, existing.size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    keep = got == plain.size() &&
-           std::string_view(reinterpret_cast<const char*>(existing.data()), got) == plain;
+    ssize_t got = read_up_to(fd, existing.data(), existing.size());
+    keep = got == static_cast<ssize_t>(plain.size()) &&
+           std::string_view(reinterpret_cast<const char*>(existing.data()), plain.size()) == plain;
     // Same contents: the file and its mtime stay; only its mode is set to 0600.
     if (keep && (st.st_mode & 07777) != 0600) keep = ::fchmod(fd, 0600) == 0;
   }

@@ -31,11 +31,12 @@ fi
 
 "$stage/usr/bin/periphery" --version | grep -q "Komodo Periphery API" || fail "the installed agent does not run"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'port = %s\nbind_ip = "127.0.0.1"\nroot_directory = "%s/komodo"\nssl_enabled = false\n' "$port" "$stage" >"$stage/p.toml"
+printf 'port = %s\nbind_ip = "127.0.0.1"\nroot_directory = "%s/komodo"\nssl_enabled = false\npasskeys = ["install-test-pk"]\n' "$port" "$stage" >"$stage/p.toml"
 "$stage/usr/bin/periphery" --config-path "$stage/p.toml" 2>"$stage/agent.log" &
 pid=$!
 for _ in $(seq 1 100); do
-  out=$(curl -s -H 'content-type: application/json' -d '{"type":"GetHealth","params":{}}' "http://127.0.0.1:$port/" 2>/dev/null) && break
+  out=$(curl -s -H 'content-type: application/json' -H 'authorization: install-test-pk' \
+    -d '{"type":"GetHealth","params":{}}' "http://127.0.0.1:$port/" 2>/dev/null) && break
   sleep 0.1
 done
 [[ ${out:-} == "{}" ]] || fail "the installed agent did not answer GetHealth: $(cat "$stage/agent.log")"
