@@ -54,6 +54,14 @@ start)
       "not stopped by this one)" >&2
     exit 0
   fi
+  # A second dockerd beside a running host engine removes the host's docker0 bridge (seen with
+  # Debian's dockerd 20.10 in the same network namespace): never start one then. The caller
+  # falls back to the host's engine, where the cases that act on the whole engine are guarded.
+  if answers /var/run/docker.sock; then
+    echo "dockerd: the host's engine runs on /var/run/docker.sock; not starting a private engine" \
+      "beside it (it would remove the host's docker0 bridge)" >&2
+    exit 3
+  fi
   mkdir -p "$run" "$data/docker" "$data/exec"
   if ! ip link show "$bridge" >/dev/null 2>&1; then
     ip link add "$bridge" type bridge

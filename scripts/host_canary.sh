@@ -23,7 +23,8 @@ setup() {
   mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/data"
   cp /bin/busybox "$ctx/rootfs/bin/busybox"
   for a in sh sleep; do ln -s busybox "$ctx/rootfs/bin/$a"; done
-  printf 'FROM scratch\nCOPY rootfs/ /\nCMD ["sleep", "3600"]\n' >"$ctx/Dockerfile"
+  # Runs until stopped: a canary that ends by itself would look like one the suite stopped.
+  printf 'FROM scratch\nCOPY rootfs/ /\nCMD ["sh", "-c", "while :; do sleep 3600; done"]\n' >"$ctx/Dockerfile"
   tar -C "$ctx" -cf "$ctx.tar" .
   engine -X POST -H 'Content-Type: application/x-tar' --data-binary "@$ctx.tar" \
     "http://localhost/build?t=$name:latest&rm=1" >/dev/null

@@ -30,7 +30,7 @@ else
     eval "export $(scripts/dockerd.sh env)"
     echo "== engine: the suite's own ($DOCKER_HOST)"
   else
-    echo "== engine: the private engine did not start; falling back to the host's" \
+    echo "== engine: no private engine (see above); falling back to the host's" \
       "(/var/run/docker.sock); cases that act on the whole engine need" \
       "VARAN_TEST_ALLOW_HOST_ENGINE=destructive" >&2
     export DOCKER_HOST=unix:///var/run/docker.sock VARAN_TEST_HOST_ENGINE=1
