@@ -421,17 +421,8 @@ TEST_F(Engine, SafeFromSeveralThreadsAndReusesConnections) {
 // engine with anything on it, they may not run unless told explicitly.
 TEST_F(Engine, CasesThatActOnTheWholeEngineRefuseAHostEngineWithOthersThings) {
   run("varan-test-whole-engine", "varan-test/sleep");
-  auto restore = [](const char* name, const char* was) {
-    if (was)
-      ::setenv(name, was, 1);
-    else
-      ::unsetenv(name);
-  };
-  const char* host_was = std::getenv("VARAN_TEST_HOST_ENGINE");
-  const char* allow_was = std::getenv("VARAN_TEST_ALLOW_HOST_ENGINE");
-  std::string host_saved = host_was ? host_was : "", allow_saved = allow_was ? allow_was : "";
-  ::unsetenv("VARAN_TEST_ALLOW_HOST_ENGINE");
-  ::unsetenv("VARAN_TEST_HOST_ENGINE");
+  ScopedEnv host("VARAN_TEST_HOST_ENGINE", std::nullopt);
+  ScopedEnv allow("VARAN_TEST_ALLOW_HOST_ENGINE", std::nullopt);
   EXPECT_EQ(whole_engine_problem(), "") << "the private engine is the suite's own";
   ::setenv("VARAN_TEST_HOST_ENGINE", "1", 1);
   std::string problem = whole_engine_problem();
@@ -439,8 +430,6 @@ TEST_F(Engine, CasesThatActOnTheWholeEngineRefuseAHostEngineWithOthersThings) {
   EXPECT_NE(problem.find("VARAN_TEST_ALLOW_HOST_ENGINE=destructive"), std::string::npos) << problem;
   ::setenv("VARAN_TEST_ALLOW_HOST_ENGINE", "destructive", 1);
   EXPECT_EQ(whole_engine_problem(), "");
-  restore("VARAN_TEST_HOST_ENGINE", host_was ? host_saved.c_str() : nullptr);
-  restore("VARAN_TEST_ALLOW_HOST_ENGINE", allow_was ? allow_saved.c_str() : nullptr);
 }
 
 TEST(EngineAddress, AMissingEngineNamesItsAddress) {

@@ -430,14 +430,10 @@ TEST_F(Deploy, FilesOnHostIfChangedAndPlaintextKeptInMemory) {
   // stack's folder for the decrypted value.
   std::string own_tmp = tmp_ / "tmpdir";
   fs::create_directories(own_tmp);
-  const char* tmpdir_was = std::getenv("TMPDIR");
-  std::string tmpdir_saved = tmpdir_was ? tmpdir_was : "";
-  ::setenv("TMPDIR", own_tmp.c_str(), 1);
-  DeployResult r = deploy(true);
-  if (tmpdir_was)
-    ::setenv("TMPDIR", tmpdir_saved.c_str(), 1);
-  else
-    ::unsetenv("TMPDIR");
+  DeployResult r = [&] {
+    ScopedEnv tmpdir("TMPDIR", own_tmp);
+    return deploy(true);
+  }();
   ASSERT_TRUE(r.success) << all_text(r);
   EXPECT_TRUE(r.changed);
   EXPECT_FALSE(file_exists(dir + "/.env"));

@@ -24,6 +24,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -90,6 +91,15 @@ bool read_until_closed(int fd, int ms, std::string* got = nullptr) {
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return true;
     if (n > 0 && got) got->append(buf, static_cast<std::size_t>(n));
+  }
+  return false;
+}
+
+// Sends piece(i) every 100 ms, 100 times at most (10 s); whether the server closed meanwhile.
+bool closed_while_dripping(int fd, const std::function<std::string(int)>& piece) {
+  for (int i = 0; i < 100; ++i) {
+    send_all(fd, piece(i));
+    if (read_until_closed(fd, 100)) return true;
   }
   return false;
 }
@@ -276,11 +286,8 @@ TEST(PeripheryServerHardening, SlowHeadersMeetTheWholeRequestDeadline) {
   int fd = connect_to(server.port());
   ASSERT_GE(fd, 0);
   send_all(fd, "POST / HTTP/1.1\r\n");
-  bool closed = false;
-  for (int i = 0; i < 100 && !closed; ++i) {  // 10 s at most
-    send_all(fd, "x-drip-" + std::to_string(i) + ": 1\r\n");
-    closed = read_until_closed(fd, 100);
-  }
+  bool closed =
+      closed_while_dripping(fd, [](int i) { return "x-drip-" + std::to_string(i) + ": 1\r\n"; });
   ::close(fd);
   EXPECT_TRUE(closed) << "still open after 10 s of dripped headers";
 }
@@ -292,11 +299,7 @@ TEST(PeripheryServerHardening, SlowBodyMeetsTheBodyDeadline) {
   int fd = connect_to(server.port());
   ASSERT_GE(fd, 0);
   send_all(fd, "POST / HTTP/1.1\r\nhost: t\r\nauthorization: pk-1\r\ncontent-length: 1000\r\n\r\n");
-  bool closed = false;
-  for (int i = 0; i < 100 && !closed; ++i) {  // a byte every 100 ms, 10 s at most
-    send_all(fd, " ");
-    closed = read_until_closed(fd, 100);
-  }
+  bool closed = closed_while_dripping(fd, [](int) { return std::string(" "); });
   ::close(fd);
   EXPECT_TRUE(closed) << "still open after 10 s of a dripped body";
 }

@@ -25,10 +25,13 @@ std::string engine_problem();
 std::string whole_engine_problem();
 
 /// Fails under CI=true, skips elsewhere, when the case may not act on the whole engine.
-#define VARAN_REQUIRE_WHOLE_ENGINE()                 \
-  VARAN_REQUIRE(                                     \
-      ::varan::test::whole_engine_problem().empty(), \
-      "an engine this case may act on as a whole: " + ::varan::test::whole_engine_problem())
+/// Asks the engine once: the answer lists every container, volume, network and image.
+#define VARAN_REQUIRE_WHOLE_ENGINE()                                                      \
+  do {                                                                                    \
+    const std::string whole_engine_problem_ = ::varan::test::whole_engine_problem();      \
+    VARAN_REQUIRE(whole_engine_problem_.empty(),                                          \
+                  "an engine this case may act on as a whole: " + whole_engine_problem_); \
+  } while (0)
 
 /// The images every engine test may use, built once per engine (labelled varan.test=1):
 ///   varan-test/sleep   sleeps (CMD sleep 3600)

@@ -46,6 +46,20 @@ struct RunOptions {
 /// Runs argv[0] (looked up on PATH) and waits for it.
 RunResult run(const std::vector<std::string>& argv, const RunOptions& opts = {});
 
+/// Sets an environment variable (unsets it, given nullopt) for the scope, and puts back what was
+/// there before when the scope ends.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::string name, const std::optional<std::string>& value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
+
 /// A fresh folder under $TMPDIR, removed with everything in it at the end of the scope.
 class TempDir {
  public:
