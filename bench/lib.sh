@@ -77,7 +77,7 @@ use_test_engine() {
     echo "engine: the test suite's private engine ($DOCKER_HOST), not the host's" >&2
   else
     export DOCKER_HOST=unix:///var/run/docker.sock
-    echo "engine: the host's ($DOCKER_HOST): no private engine could start beside it" >&2
+    echo "engine: the host's ($DOCKER_HOST): no private engine could start (see above)" >&2
   fi
   socket=${DOCKER_HOST#unix://}
 }

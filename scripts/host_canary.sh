@@ -18,6 +18,7 @@ name=varan-host-canary
 
 setup() {
   scripts/dockerd.sh host
+  remove 2>/dev/null # a canary left by an interrupted run
   local ctx
   ctx=$(mktemp -d)
   mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/data"
@@ -29,7 +30,7 @@ setup() {
   engine -X POST -H 'Content-Type: application/x-tar' --data-binary "@$ctx.tar" \
     "http://localhost/build?t=$name:latest&rm=1" >/dev/null
   rm -rf "$ctx" "$ctx.tar"
-  engine -X POST -H 'Content-Type: application/json' -d "{\"Name\":\"$name-net\"}" \
+  engine -X POST -H 'Content-Type: application/json' -d "{\"Name\":\"$name-net\",\"CheckDuplicate\":true}" \
     http://localhost/networks/create >/dev/null
   engine -X POST -H 'Content-Type: application/json' -d "{\"Name\":\"$name-vol\"}" \
     http://localhost/volumes/create >/dev/null
@@ -44,8 +45,14 @@ setup() {
   engine -X POST "http://localhost/containers/$name-stopped/start"
   engine -X POST "http://localhost/containers/$name-stopped/wait" >/dev/null
   started_at >"$started_file"
+  host_bridges >"$bridges_file"
   check
 }
+
+# The host's bridges (docker0, the canary network's br-*): a second dockerd in the host's
+# network namespace removed docker0 once, which the engine's API does not show.
+bridges_file=/run/varan-host-canary.bridges
+host_bridges() { ip -o link show type bridge | awk -F': ' '{print $2}' | sort; }
 
 # When the running canary started: a restart by the suite would change it.
 started_file=/run/varan-host-canary.started
@@ -69,14 +76,22 @@ check() {
   [[ $(cat "$file") == canary ]] || { echo "canary: $file lost its content" >&2; return 1; }
   engine "http://localhost/networks/$name-net" >/dev/null || { echo "canary: no network" >&2; return 1; }
   engine "http://localhost/images/$name:latest/json" >/dev/null || { echo "canary: no image" >&2; return 1; }
-  echo "canary: the host engine's running and stopped containers, volume, network and image are intact"
+  [[ $(host_bridges) == $(cat "$bridges_file") ]] ||
+    { echo "canary: the host's bridges changed:" >&2; diff "$bridges_file" <(host_bridges) >&2; return 1; }
+  echo "canary: the host engine's running and stopped containers, volume, network, image and" \
+    "bridges are intact"
 }
 
 remove() {
   engine -X DELETE "http://localhost/containers/$name-running?force=1" || true
   engine -X DELETE "http://localhost/containers/$name-stopped?force=1" || true
   engine -X DELETE "http://localhost/volumes/$name-vol" || true
-  engine -X DELETE "http://localhost/networks/$name-net" || true
+  # Network names need not be unique: remove every one of that name.
+  local id
+  for id in $(engine "http://localhost/networks?filters=%7B%22name%22%3A%7B%22$name-net%22%3Atrue%7D%7D" |
+    python3 -c 'import json,sys; print(" ".join(n["Id"] for n in json.load(sys.stdin)))'); do
+    engine -X DELETE "http://localhost/networks/$id" || true
+  done
   engine -X DELETE "http://localhost/images/$name:latest" >/dev/null || true
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine (run as root):
 #   1. installs the packages it needs (scripts/setup.sh) and starts the suite's own Docker
-#      engine (scripts/dockerd.sh: its own socket, data root and bridge; the host's engine,
-#      its containers, volumes, networks and images are never touched),
+#      engine (scripts/dockerd.sh: its own socket, data root, bridge and network namespace; the
+#      host's engine, its containers, volumes, networks and images are never touched),
 #   2. checks formatting (clang-format),
 #   3. builds and runs every CTest test in the release build,
 #   4. builds and runs them again under AddressSanitizer + UndefinedBehaviorSanitizer,
@@ -26,6 +26,8 @@ if [[ ${VARAN_TEST_ENGINE:-private} == host ]]; then
   export DOCKER_HOST=unix:///var/run/docker.sock VARAN_TEST_HOST_ENGINE=1
 else
   # A private engine can't start inside an unprivileged container: fall back to the host's.
+  # The tests run in the private engine's network namespace (scripts/dockerd.sh exec), where
+  # the ports its containers publish and the registries they pull from on 127.0.0.1 are.
   if scripts/dockerd.sh start; then
     eval "export $(scripts/dockerd.sh env)"
     echo "== engine: the suite's own ($DOCKER_HOST)"
@@ -58,11 +60,11 @@ clang-format --dry-run --Werror "${sources[@]}"
 
 echo "== release build and tests"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVARAN_TESTS=ON
-(cd build && ctest -j2 --output-on-failure)
+(cd build && ../scripts/dockerd.sh exec ctest -j2 --output-on-failure)
 
 echo "== ASan + UBSan build and tests"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DVARAN_SANITIZE=ON -DVARAN_TESTS=ON
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest -j2 --output-on-failure)
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ../scripts/dockerd.sh exec ctest -j2 --output-on-failure)
 
 echo "== fuzz targets (short runs)"
 scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVARAN_FUZZ=ON \
