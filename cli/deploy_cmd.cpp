@@ -8,6 +8,7 @@
 
 #include "engine/client.h"
 #include "hooks/deploy.h"
+#include "komodo/log.h"
 
 namespace varan::cli {
 
@@ -24,14 +25,8 @@ struct DeployArgs {
 nlohmann::json to_json(const std::string& name, const hooks::DeployResult& r) {
   nlohmann::json logs = nlohmann::json::array();
   for (const auto& l : r.logs)
-    logs.push_back({{"stage", l.stage},
-                    {"command", l.command},
-                    {"stdout", l.stdout_text},
-                    {"stderr", l.stderr_text},
-                    {"success", l.success},
-                    {"start_ts", l.start_ts},
-                    {"end_ts", l.end_ts}});
-  auto commit = [](const hooks::CommitInfo& c) {
+    logs.push_back(komodo::to_json(l));
+  auto commit = [](const git::CommitInfo& c) {
     return nlohmann::json{{"hash", c.hash}, {"message", c.message}};
   };
   return {{"stack", name},

@@ -18,8 +18,7 @@ using namespace varan::sops;
 
 struct Options {
   std::string file, output, age, input_type, output_type, extract;
-  std::string unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex,
-      unencrypted_comment_regex, encrypted_comment_regex;
+  EncryptionRule encryption;
   int shamir_threshold = 0;
   bool in_place = false, ignore_mac = false, mac_only_encrypted = false, yes = false;
 };
@@ -30,6 +29,11 @@ std::optional<Format> type_of(const std::string& flag, const std::string& v) {
   if (!f)
     throw sops::Error(codes::kGeneric, flag + " must be one of yaml, json, dotenv, ini, binary");
   return f;
+}
+
+// --input-type, else what FILE's extension says.
+Format input_format(const Options& o) {
+  return type_of("--input-type", o.input_type).value_or(format_for_path(o.file));
 }
 
 std::string dir_of(const std::string& path) {
@@ -56,22 +60,8 @@ CreationRule rule_for(const Options& o, StoreOptions& store_opts) {
                       "through command line "
                       "options (use --age or SOPS_AGE_RECIPIENTS, or a .sops.yaml)");
   }
-  auto flag = [](std::string& field, const std::string& value) {
-    if (!value.empty()) field = value;
-  };
-  bool any = !o.unencrypted_suffix.empty() || !o.encrypted_suffix.empty() ||
-             !o.unencrypted_regex.empty() || !o.encrypted_regex.empty() ||
-             !o.unencrypted_comment_regex.empty() || !o.encrypted_comment_regex.empty();
-  if (any) {
-    rule.unencrypted_suffix = rule.encrypted_suffix = rule.unencrypted_regex =
-        rule.encrypted_regex = rule.unencrypted_comment_regex = rule.encrypted_comment_regex = "";
-  }
-  flag(rule.unencrypted_suffix, o.unencrypted_suffix);
-  flag(rule.encrypted_suffix, o.encrypted_suffix);
-  flag(rule.unencrypted_regex, o.unencrypted_regex);
-  flag(rule.encrypted_regex, o.encrypted_regex);
-  flag(rule.unencrypted_comment_regex, o.unencrypted_comment_regex);
-  flag(rule.encrypted_comment_regex, o.encrypted_comment_regex);
+  // Rule flags replace the creation rule's encryption rule as a whole.
+  if (!o.encryption.empty()) rule.encryption = o.encryption;
   if (o.shamir_threshold) rule.shamir_threshold = o.shamir_threshold;
   if (o.mac_only_encrypted) rule.mac_only_encrypted = true;
   return rule;
@@ -82,19 +72,12 @@ void write_result(const Options& o, const std::string& text, bool in_place) {
   unsigned mode = 0644;
   struct stat st {};
   if (in_place && ::stat(o.file.c_str(), &st) == 0) mode = st.st_mode & 0777;
-  try {
-    Output out(target, in_place ? mode : masked_mode(0666));
-    out.sink().write(text);
-    out.commit();
-  } catch (const varan::Error& e) {
-    throw sops::Error(codes::kCouldNotWriteOutputFile,
-                      std::string("Could not write output: ") + e.what());
-  }
+  write_sops_output(target, in_place ? mode : masked_mode(0666), text);
 }
 
 int encrypt(const Options& o) {
   SecureBytes plain = read_sops_input(o.file);
-  Format in = type_of("--input-type", o.input_type).value_or(format_for_path(o.file));
+  Format in = input_format(o);
   StoreOptions store_opts;
   CreationRule rule = rule_for(o, store_opts);
   std::string out = encrypt_file(as_string(plain), in, rule, store_opts);
@@ -104,7 +87,7 @@ int encrypt(const Options& o) {
 
 int rotate(const Options& o) {
   SecureBytes enc = read_sops_input(o.file);
-  Format in = type_of("--input-type", o.input_type).value_or(format_for_path(o.file));
+  Format in = input_format(o);
   EnvironmentKeySource keys;
   write_result(o, rotate_file(as_string(enc), in, keys), o.in_place);
   return 0;
@@ -112,7 +95,7 @@ int rotate(const Options& o) {
 
 int updatekeys(const Options& o) {
   SecureBytes enc = read_sops_input(o.file);
-  Format in = type_of("--input-type", o.input_type).value_or(format_for_path(o.file));
+  Format in = input_format(o);
   auto lookup = find_config(dir_of(absolute_path(o.file)));
   if (!lookup.path)
     throw sops::Error(codes::kNoEncryptionKeyFound,
@@ -159,16 +142,17 @@ std::function<std::optional<int>()> add_secrets_command(CLI::App& app) {
   enc->add_option("--output", o->output, "Write the result to this file");
   enc->add_option("--age", o->age, "Comma-separated age recipients (also SOPS_AGE_RECIPIENTS)");
   add_type_flags(enc, *o);
-  enc->add_option("--unencrypted-suffix", o->unencrypted_suffix,
+  enc->add_option("--unencrypted-suffix", o->encryption.unencrypted_suffix,
                   "Keys ending with this stay in plaintext");
-  enc->add_option("--encrypted-suffix", o->encrypted_suffix,
+  enc->add_option("--encrypted-suffix", o->encryption.encrypted_suffix,
                   "Only keys ending with this are encrypted");
-  enc->add_option("--unencrypted-regex", o->unencrypted_regex,
+  enc->add_option("--unencrypted-regex", o->encryption.unencrypted_regex,
                   "Keys matching this stay in plaintext");
-  enc->add_option("--encrypted-regex", o->encrypted_regex, "Only keys matching this are encrypted");
-  enc->add_option("--unencrypted-comment-regex", o->unencrypted_comment_regex,
+  enc->add_option("--encrypted-regex", o->encryption.encrypted_regex,
+                  "Only keys matching this are encrypted");
+  enc->add_option("--unencrypted-comment-regex", o->encryption.unencrypted_comment_regex,
                   "Values after matching comments stay plaintext");
-  enc->add_option("--encrypted-comment-regex", o->encrypted_comment_regex,
+  enc->add_option("--encrypted-comment-regex", o->encryption.encrypted_comment_regex,
                   "Only values after matching comments are encrypted");
   enc->add_option("--shamir-secret-sharing-threshold", o->shamir_threshold,
                   "Key groups needed to decrypt");

@@ -37,6 +37,17 @@ SecureBytes read_sops_input(const std::string& path) {
   }
 }
 
+void write_sops_output(const std::string& target, unsigned mode, const std::string& text) {
+  try {
+    Output out(target, mode);
+    out.sink().write(text);
+    out.commit();
+  } catch (const varan::Error& e) {
+    throw sops::Error(codes::kCouldNotWriteOutputFile,
+                      std::string("Could not write output: ") + e.what());
+  }
+}
+
 int decrypt_command(const DecryptArgs& a) {
   auto path = parse_tree_path(a.extract);
   SecureBytes encrypted = read_sops_input(a.file);
@@ -46,15 +57,7 @@ int decrypt_command(const DecryptArgs& a) {
   Tree tree = decrypt_file(as_string(encrypted), in, keys, a.ignore_mac);
   SecretString plain = emit_plain(tree, out, path);
   // The output is opened only now, so a failure above never truncates it.
-  std::string target = a.in_place ? a.file : a.output.value_or("-");
-  try {
-    Output sink(target, 0600);
-    sink.sink().write(plain.str());
-    sink.commit();
-  } catch (const varan::Error& e) {
-    throw sops::Error(codes::kCouldNotWriteOutputFile,
-                      std::string("Could not write output: ") + e.what());
-  }
+  write_sops_output(a.in_place ? a.file : a.output.value_or("-"), 0600, plain.str());
   return 0;
 }
 

@@ -11,7 +11,8 @@
 
 namespace varan::cli {
 
-/// Reads FILE; Error(100) when it does not exist, Error(2) when it can't be read.
+/// Reads FILE; Error(kNoFileSpecified) when it does not exist, Error(kCouldNotReadInputFile)
+/// when it can't be read.
 SecureBytes read_sops_input(const std::string& path);
 
 struct DecryptArgs {
@@ -22,6 +23,10 @@ struct DecryptArgs {
   bool ignore_mac = false;
   bool in_place = false;
 };
+
+/// Writes `text` to `target` ("-": standard output) atomically with `mode`; throws
+/// Error(kCouldNotWriteOutputFile) when it can't.
+void write_sops_output(const std::string& target, unsigned mode, const std::string& text);
 
 /// `sops -d`: decrypts FILE and writes the result (atomically, mode 0600, for a file).
 int decrypt_command(const DecryptArgs& args);

@@ -19,7 +19,7 @@
 
 #include "cli/sops_cli.h"
 #include "common/io.h"
-#include "secrets/crypto.h"
+#include "secrets/primitives.h"
 #include "secrets/sops/folder.h"
 #include "secrets/sops/sops.h"
 
@@ -132,7 +132,8 @@ int run_exec_env(std::vector<std::string> args) {
   argv.push_back(nullptr);
   // The command replaces this process: the secrets live only in its environment.
   ::execvpe(argv[0], argv.data(), envp.data());
-  throw Error(127, "cannot run " + argv_strings[0] + ": " + std::strerror(errno));
+  throw Error(codes::kCannotRunCommand,
+              "cannot run " + argv_strings[0] + ": " + std::strerror(errno));
 }
 
 int run(int argc, char** argv) {

@@ -3,7 +3,8 @@
 #include <array>
 #include <cstdlib>
 
-#include "secrets/sops/cipher.h"
+#include "secrets/sops/errors.h"
+#include "secrets/sops/value_cipher.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace varan::sops;

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include "secrets/sops/errors.h"
 #include "secrets/sops/store.h"
 
 namespace varan::sops::fuzz {

@@ -17,17 +17,13 @@
 #include "engine/compose/plan.h"
 #include "hooks/command.h"
 #include "hooks/interpolate.h"
+#include "hooks/stack_lock.h"
+#include "hooks/up_args.h"
 #include "secrets/sops/folder.h"
 
 namespace varan::hooks {
 
 namespace fs = std::filesystem;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 namespace {
 
@@ -39,28 +35,6 @@ std::string absolute_in(const std::string& base, const std::string& p) {
     s.pop_back();
   return s;
 }
-
-// One stack at a time, across threads and processes: flock on a file under the root.
-class StackLock {
- public:
-  StackLock(const std::string& root, const std::string& folder) {
-    std::error_code ec;
-    fs::create_directories(root + "/.locks", ec);
-    std::string path = root + "/.locks/" + folder + ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw IoError("can't open the stack lock " + path, errno);
-    while (::flock(fd_, LOCK_EX) != 0)
-      if (errno != EINTR) throw IoError("can't lock " + path, errno);
-  }
-  ~StackLock() {
-    if (fd_ >= 0) ::close(fd_);  // releases the lock
-  }
-  StackLock(const StackLock&) = delete;
-  StackLock& operator=(const StackLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
 
 // Plaintext held for the compose loader and written only once the deploy can go ahead.
 struct Staged {
@@ -91,74 +65,6 @@ void write_secret_file(const std::string& path, const std::string& text) {
   write_file_atomic(path, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, 0600);
 }
 
-// The `up` flags a stack's extra_args may carry.
-struct UpArgs {
-  compose::UpOptions up;
-  std::vector<std::string> services;
-};
-
-UpArgs parse_extra_args(const std::vector<std::string>& args, const std::string& stack) {
-  UpArgs a;
-  auto value = [&](std::size_t& i, const std::string& flag) {
-    if (i + 1 >= args.size())
-      throw Error("stack \"" + stack + "\": extra_args: " + flag + " needs a value");
-    return args[++i];
-  };
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string arg = args[i];
-    std::string inline_value;
-    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
-      inline_value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    auto val = [&] { return inline_value.empty() ? value(i, arg) : inline_value; };
-    if (arg == "-d" || arg == "--detach") {
-    } else if (arg == "--force-recreate") {
-      a.up.plan.recreate = compose::RecreatePolicy::kForce;
-    } else if (arg == "--no-recreate") {
-      a.up.plan.recreate = compose::RecreatePolicy::kNever;
-    } else if (arg == "--remove-orphans") {
-      a.up.plan.remove_orphans = true;
-    } else if (arg == "--pull") {
-      a.up.plan.pull = val();
-    } else if (arg == "--wait") {
-      a.up.apply.wait = true;
-    } else if (arg == "--wait-timeout") {
-      a.up.apply.wait_timeout = std::chrono::seconds(std::stol(val()));
-    } else if (arg == "-t" || arg == "--timeout") {
-      a.up.apply.timeout_s = std::stoi(val());
-    } else if (arg.starts_with("-")) {
-      throw Error("stack \"" + stack + "\": extra_args: " + arg +
-                  " is not an `up` flag Varan knows (--force-recreate, --no-recreate, "
-                  "--remove-orphans, --pull, --wait, --wait-timeout, -t)");
-    } else {
-      a.services.push_back(arg);
-    }
-  }
-  a.up.plan.services = a.services;
-  return a;
-}
-
-// Adds each KEY=VALUE of a decrypted dotenv text to the redactor, masked by its key.
-void redact_dotenv(const std::string& text, Redactor& red) {
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    auto eq = line.find('=');
-    if (eq == std::string::npos || trim(line).starts_with("#")) continue;
-    std::string key = trim(line.substr(0, eq));
-    if (key.starts_with("export ")) key = trim(key.substr(7));
-    std::string value = trim(line.substr(eq + 1));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-        value.back() == value.front())
-      value = value.substr(1, value.size() - 2);
-    red.add(value, key);
-  }
-}
-
 class Run {
  public:
   Run(const Stack& stack, const std::map<std::string, Variable>& vars, engine::Client& client,
@@ -171,7 +77,7 @@ class Run {
   }
 
   DeployResult go() {
-    std::string folder = stack_folder_name(s_.name);
+    std::string folder = komodo::folder_name(s_.name);
     std::string root = fs::path(opts_.root).lexically_normal().string();
     try {
       // The name is the stack's folder and its lock file: one path component, no `..`.
@@ -309,8 +215,15 @@ class Run {
       return;
     }
     write_staged();
-    if (s_.destroy_before_deploy) down(project);
-    if (s_.auto_pull) pull(project);
+    if (s_.destroy_before_deploy) {
+      down(project);
+      observed = compose::observe(client_, project);  // down changed what is there
+    }
+    // One observation and one pull per image: up plans from what was observed here (with the
+    // IDs of the images pulled since) and pulls what it still needs with the same account.
+    args.up.registry_auth = [this](const std::string& image) { return registry_auth(image); };
+    if (s_.auto_pull) pull(project, observed, args.up.pulled);
+    args.up.observed = &observed;
     up(project, args);
     backups_.clear();  // deployed: what was written stays
     finish_reclone(true);
@@ -320,7 +233,8 @@ class Run {
 
   void repo() {
     if (s_.repo.empty()) return;
-    RepoSpec spec{s_.repo_url(), s_.branch, s_.commit, s_.git_account, s_.git_token, s_.ssh_key};
+    git::RepoSpec spec{s_.repo_url(),  s_.branch,    s_.commit,
+                       s_.git_account, s_.git_token, s_.ssh_key};
     std::error_code ec;
     // Komodo's reclone: a fresh clone replaces the old checkout. It is cloned beside it and
     // swapped in, and the old one is kept until the deploy succeeded (put back otherwise).
@@ -334,29 +248,29 @@ class Run {
           true,
           now_ms(),
           0};
-    SyncResult r;
+    git::SyncResult r;
     try {
       fs::create_directories(fs::path(checkout_dir_).parent_path(), ec);
       if (reclone) {
-        CommitInfo before;
+        git::CommitInfo before;
         try {
-          before = head_commit(checkout_dir_, trust_);
-        } catch (const Error&) {
+          before = git::head_commit(checkout_dir_, trust_);
+        } catch (const git::Error&) {
           // a broken checkout is what a reclone is for
         }
-        std::string fresh = clone_beside(spec, checkout_dir_, trust_, r);
-        exchange_folders(fresh, checkout_dir_);
+        std::string fresh = git::clone_beside(spec, checkout_dir_, trust_, r);
+        git::exchange_folders(fresh, checkout_dir_);
         old_checkout_ = fresh;  // the previous checkout, now under the temporary name
         r.before = before;
       } else {
-        r = sync_repo(spec, checkout_dir_, trust_);
+        r = git::sync_repo(spec, checkout_dir_, trust_);
       }
-    } catch (const Error& e) {
+    } catch (const git::Error& e) {
       fail(std::move(l), "stack \"" + s_.name + "\": " + e.what());
     }
     res_.commit_before = r.before;
     res_.commit_after = r.after;
-    auto line = [](const CommitInfo& c) {
+    auto line = [](const git::CommitInfo& c) {
       std::string first = c.message.substr(0, c.message.find('\n'));
       return c.hash.empty() ? std::string("(none)") : c.hash.substr(0, 8) + " " + first;
     };
@@ -370,7 +284,7 @@ class Run {
     if (old_checkout_.empty()) return;
     std::error_code ec;
     try {
-      if (!keep_new) exchange_folders(old_checkout_, checkout_dir_);
+      if (!keep_new) git::exchange_folders(old_checkout_, checkout_dir_);
     } catch (const std::exception&) {
       return;  // both stay; the error that stopped the deploy is the one to report
     }
@@ -661,21 +575,27 @@ class Run {
 
   // auto_pull: fresh images before up; an image that can't be pulled but is here already is
   // used as it is (a local build, or a registry out of reach), with a warning.
-  void pull(const compose::Project& project) {
+  // The X-Registry-Auth for an image: the deploy's registry account when the image is on
+  // its registry, else none.
+  std::string registry_auth(const std::string& image) const {
+    const auto& reg = opts_.registry;
+    if (!reg || engine::registry_of(image) != engine::registry_of(reg->domain + "/x")) return "";
+    return engine::registry_auth(reg->username, reg->token, reg->domain).str();
+  }
+
+  void pull(const compose::Project& project, compose::Observed& observed,
+            std::set<std::string>& done) {
     Log l{"Compose Pull", "compose -p " + project.name + " pull", "", "", true, now_ms(), 0};
-    std::set<std::string> done;
     for (const auto& s : project.services) {
       if (s.image.empty() || !done.insert(s.image).second) continue;
       try {
+        std::string auth = registry_auth(s.image);
+        client_.pull_image(s.image, auth);
         const auto& reg = opts_.registry;
-        if (reg && engine::registry_of(s.image) == engine::registry_of(reg->domain + "/x")) {
-          client_.pull_image(s.image,
-                             engine::registry_auth(reg->username, reg->token, reg->domain).str());
-          l.stdout_text += s.image + ": pulled as " + reg->username + " on " + reg->domain + "\n";
-        } else {
-          client_.pull_image(s.image);
-          l.stdout_text += s.image + ": pulled\n";
-        }
+        l.stdout_text +=
+            s.image + (auth.empty() ? std::string(": pulled\n")
+                                    : ": pulled as " + reg->username + " on " + reg->domain + "\n");
+        observed.image_ids[s.image] = client_.inspect_image(s.image).id;
       } catch (const std::exception& e) {
         bool local = true;
         try {
@@ -728,7 +648,7 @@ class Run {
   engine::Client& client_;
   const DeployOptions& opts_;
   Redactor red_;
-  Trust trust_;
+  git::Trust trust_;
   std::string stack_dir_, checkout_dir_, run_dir_;
   std::string base_dir_;  // the folder every path of the stack stays in
   std::string env_path_;

@@ -16,8 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "hooks/git.h"
+#include "git/repo.h"
 #include "hooks/stack.h"
+#include "komodo/log.h"
+#include "komodo/time.h"
 
 namespace varan::engine {
 class Client;
@@ -25,19 +27,8 @@ class Client;
 
 namespace varan::hooks {
 
-/// Komodo's timestamps: milliseconds since the epoch.
-std::int64_t now_ms();
-
-/// Komodo's Log: one stage of a run.
-struct Log {
-  std::string stage;
-  std::string command;
-  std::string stdout_text;
-  std::string stderr_text;
-  bool success = true;
-  std::int64_t start_ts = 0;  // milliseconds since the epoch
-  std::int64_t end_ts = 0;
-};
+using komodo::now_ms;
+using Log = komodo::Log;
 
 struct DeployOptions {
   /// Plan first; when the plan changes nothing, stop there ("no changes") having touched
@@ -74,7 +65,7 @@ struct DeployResult {
   /// Containers by what happened: "created web-1", "recreated db-1", "removed old-1", ...
   std::vector<std::string> touched;
   std::vector<std::string> services_touched;
-  CommitInfo commit_before, commit_after;
+  git::CommitInfo commit_before, commit_after;
   std::string run_directory;
   std::string base_directory;  // the folder the stack's paths stay in (its checkout)
   std::string project_name;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "hooks/command.h"
+
 namespace varan::hooks {
 
 void Redactor::add(const std::string& value, const std::string& name) {
@@ -63,6 +65,25 @@ void interpolate_stack(Stack& stack, const std::map<std::string, Variable>& vars
     a = interpolate(a, vars, redactor);
   stack.git_token = SecretString(interpolate(stack.git_token.str(), vars, redactor));
   if (!stack.git_token.empty()) redactor.add(stack.git_token.str(), "TOKEN");
+}
+
+void redact_dotenv(const std::string& text, Redactor& red) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    auto eq = line.find('=');
+    if (eq == std::string::npos || trim(line).starts_with("#")) continue;
+    std::string key = trim(line.substr(0, eq));
+    if (key.starts_with("export ")) key = trim(key.substr(7));
+    std::string value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front())
+      value = value.substr(1, value.size() - 2);
+    red.add(value, key);
+  }
 }
 
 }  // namespace varan::hooks

@@ -23,6 +23,9 @@ class Redactor {
   std::vector<std::pair<std::string, std::string>> pairs_;  // longest value first
 };
 
+/// Adds each KEY=VALUE of a dotenv text (decrypted secrets) to `red`, masked by its key.
+void redact_dotenv(const std::string& text, Redactor& red);
+
 /// `[[NAME]]` becomes the variable's value; unknown names stay as they are; `[[[x]]]` is
 /// the escape for a literal `[[x]]`. Each secret used is added to `redactor`.
 std::string interpolate(const std::string& text, const std::map<std::string, Variable>& vars,

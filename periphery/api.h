@@ -12,7 +12,7 @@
 
 #include "hooks/interpolate.h"
 #include "periphery/config.h"
-#include "periphery/server.h"
+#include "periphery/reply.h"
 
 namespace varan::engine {
 class Client;

@@ -6,8 +6,10 @@
 #include <set>
 
 #include "common/io.h"
-#include "engine/compose/yaml.h"
-#include "hooks/stack.h"
+#include "common/yaml_json.h"
+#include "komodo/error.h"
+#include "komodo/fields.h"
+#include "komodo/toml.h"
 
 extern char** environ;
 
@@ -16,32 +18,6 @@ namespace varan::periphery {
 namespace {
 
 using Json = nlohmann::json;
-
-// A YAML config file as JSON: plain scalars that read as booleans, integers or floats are
-// typed (as serde_yaml reads Komodo's config), quoted ones stay strings.
-Json yaml_to_json(const compose::YNode& n) {
-  using K = compose::YNode::Kind;
-  if (n.kind == K::kMap) {
-    Json o = Json::object();
-    for (const auto& e : n.map)
-      o[e.first] = yaml_to_json(e.second);
-    return o;
-  }
-  if (n.kind == K::kSeq) {
-    Json a = Json::array();
-    for (const auto& e : n.seq)
-      a.push_back(yaml_to_json(e));
-    return a;
-  }
-  if (n.is_null()) return nullptr;
-  if (n.quoted) return n.value;
-  const std::string& v = n.value;
-  if (v == "true" || v == "True" || v == "TRUE") return true;
-  if (v == "false" || v == "False" || v == "FALSE") return false;
-  Json num = Json::parse(v, nullptr, false);
-  if (num.is_number() && v.find_first_not_of("+-0123456789.eE") == std::string::npos) return num;
-  return v;
-}
 
 // Komodo's periphery keys (v1 and the v2 ones a v1 agent may meet), and Varan's.
 const std::set<std::string, std::less<>> kKeys = {"port",
@@ -104,28 +80,25 @@ std::vector<std::string> split_list(const std::string& s, std::string_view seps 
   return out;
 }
 
+// Komodo's config keys with serde's types; a wrong one stops the start with the key.
 class Reader {
  public:
-  explicit Reader(const Json& j) : j_(j) {}
+  explicit Reader(const Json& j)
+      : f_(j, [](const std::string& key, komodo::Expected e) {
+          using komodo::Expected;
+          throw ConfigError(std::string("periphery config: ") + key + ": expected " +
+                            (e == Expected::kBool      ? "true or false"
+                             : e == Expected::kInteger ? "a number"
+                             : e == Expected::kString  ? "a string"
+                                                       : "a list of strings"));
+        }) {}
   template <typename T>
   void get(const char* key, T& out) const {
-    if (!j_.contains(key) || j_[key].is_null()) return;
-    try {
-      out = j_[key].get<T>();
-    } catch (const Json::exception&) {
-      throw ConfigError(std::string("periphery config: ") + key + ": expected " + expected<T>());
-    }
+    out = f_.get<T>(key, out);
   }
 
  private:
-  template <typename T>
-  static const char* expected() {
-    if constexpr (std::is_same_v<T, bool>) return "true or false";
-    if constexpr (std::is_same_v<T, int>) return "a number";
-    if constexpr (std::is_same_v<T, std::string>) return "a string";
-    return "a list of strings";
-  }
-  const Json& j_;
+  komodo::Fields f_;
 };
 
 // An address, or an address, '/' and a prefix length that fits it.
@@ -169,16 +142,16 @@ Config load_config(const std::vector<std::string>& files,
       if (one.is_discarded() || !one.is_object()) throw ConfigError(f + ": not a JSON object");
     } else if (f.ends_with(".yaml") || f.ends_with(".yml")) {
       try {
-        one = yaml_to_json(compose::parse_yaml(text, f));
-      } catch (const compose::Error& e) {
+        one = yaml_to_json(text, f);
+      } catch (const varan::Error& e) {
         throw ConfigError(e.what());
       }
       if (one.is_null()) one = Json::object();
       if (!one.is_object()) throw ConfigError(f + ": not a YAML mapping of settings");
     } else {
       try {
-        one = hooks::toml_to_json(text, f);
-      } catch (const hooks::Error& e) {
+        one = komodo::toml_to_json(text, f);
+      } catch (const komodo::Error& e) {
         throw ConfigError(e.what());
       }
     }

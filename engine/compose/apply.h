@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/compose/create_body.h"  // create_body, container_labels
 #include "engine/compose/model.h"
 #include "engine/compose/plan.h"
 
@@ -37,16 +38,5 @@ struct ApplyResult {
 
 ApplyResult apply_plan(engine::Client& client, const Project& project, const Plan& plan,
                        const Observed& observed, const ApplyOptions& opts);
-
-/// The POST /containers/create body for replica `number` of `service`. `anonymous` maps
-/// a target path to the anonymous volume to reuse there (from the container replaced).
-Json create_body(const Project& project, const Service& service, int number,
-                 const std::string& image_id,
-                 const std::map<std::string, std::string>& anonymous = {},
-                 const std::string& replaces = "", const std::string& api_version = "1.41");
-
-/// The labels every container of `service` carries (user labels and compose's).
-std::map<std::string, std::string> container_labels(const Project& project, const Service& service,
-                                                    int number, const std::string& image_id);
 
 }  // namespace varan::compose

@@ -23,6 +23,27 @@ engine::Filters project_filter(const Project& p) {
   return {{"label", {std::string(labels::kProject) + "=" + p.name}}};
 }
 
+// Runs `fn(i, containers[i])` for every container at once, a thread each. When one fails, the
+// others still run to their end; then the first failure is thrown as "container NAME: what".
+template <class Fn>
+void each_container_at_once(const std::vector<engine::ContainerSummary>& containers, Fn fn) {
+  std::mutex mu;
+  std::string error;
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < containers.size(); ++i)
+    threads.emplace_back([&, i] {
+      try {
+        fn(i, containers[i]);
+      } catch (const std::exception& e) {
+        std::lock_guard lock(mu);
+        if (error.empty()) error = "container " + containers[i].name() + ": " + e.what();
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  if (!error.empty()) throw Error(error);
+}
+
 // Runs `fn` for each node once its prerequisites are done, independent nodes in parallel.
 // The first error is rethrown after every started task has finished.
 void run_graph(const std::vector<std::string>& nodes,
@@ -87,7 +108,7 @@ int stop_timeout(const Project& p, const std::string& service, std::optional<int
 }  // namespace
 
 UpResult up(engine::Client& client, const Project& project, const UpOptions& opts) {
-  Observed observed = observe(client, project);
+  Observed observed = opts.observed ? *opts.observed : observe(client, project);
   UpResult r;
   r.plan = make_plan(project, observed, opts.plan);
   if (opts.dry_run) return r;
@@ -95,7 +116,7 @@ UpResult up(engine::Client& client, const Project& project, const UpOptions& opt
   // Images first: nothing changes when one can't be had.
   bool pulled = false;
   for (const auto& a : r.plan.actions) {
-    if (a.op != Op::kPull) continue;
+    if (a.op != Op::kPull || opts.pulled.contains(a.name)) continue;
     std::vector<std::string> users;
     std::string policy;
     for (const auto& s : project.services)
@@ -106,7 +127,10 @@ UpResult up(engine::Client& client, const Project& project, const UpOptions& opt
     std::string who = "service " + (users.empty() ? std::string("?") : users[0]);
     if (opts.apply.progress) opts.apply.progress(" Image " + a.name + "  Pulling");
     try {
-      client.pull_image(a.name);
+      if (opts.registry_auth)
+        client.pull_image(a.name, opts.registry_auth(a.name));
+      else
+        client.pull_image(a.name);
     } catch (const std::exception& e) {
       bool present = !observed.image_ids[a.name].empty();
       if (present && policy == "always") {
@@ -142,6 +166,8 @@ UpResult up(engine::Client& client, const Project& project, const UpOptions& opt
     r.plan = make_plan(project, observed, again);
     std::erase_if(r.plan.actions, [](const Action& a) { return a.op == Op::kPull; });
   }
+  std::erase_if(r.plan.actions,
+                [&](const Action& a) { return a.op == Op::kPull && opts.pulled.contains(a.name); });
   for (const auto& s : project.services)
     if (selected_services(project, opts.plan.services).contains(s.name) &&
         observed.image_ids[s.image].empty())
@@ -173,37 +199,27 @@ void down(engine::Client& client, const Project& project, const DownOptions& opt
   run_graph(
       services, [&](const std::string& s) { return dependents(project, s); },
       [&](const std::string& s) {
-        std::vector<std::thread> threads;
-        std::mutex mu;
-        std::string error;
-        for (const auto& c : by_service[s])
-          threads.emplace_back([&, c] {
-            try {
-              if (opts.progress) opts.progress(" Container " + c.name() + "  Stopping");
-              if (c.state == "running" || c.state == "restarting" || c.state == "paused")
-                client.stop_container(c.id, stop_timeout(project, s, opts.timeout_s));
-              client.remove_container(c.id, true, opts.volumes);
-              if (opts.progress) opts.progress(" Container " + c.name() + "  Removed");
-              // Anonymous volumes handed from a replaced container are mounted by name, so
-              // the engine doesn't take them with the container: -v removes them here.
-              if (opts.volumes)
-                for (const auto& m : c.mounts)
-                  if (m.type == "volume" && m.name.size() == 64 &&
-                      m.name.find_first_not_of("0123456789abcdef") == std::string::npos) {
-                    try {
-                      client.remove_volume(m.name);
-                    } catch (const std::exception&) {
-                    }
+        each_container_at_once(by_service[s], [&](std::size_t, const engine::ContainerSummary& c) {
+          try {
+            if (opts.progress) opts.progress(" Container " + c.name() + "  Stopping");
+            if (c.state == "running" || c.state == "restarting" || c.state == "paused")
+              client.stop_container(c.id, stop_timeout(project, s, opts.timeout_s));
+            client.remove_container(c.id, true, opts.volumes);
+            if (opts.progress) opts.progress(" Container " + c.name() + "  Removed");
+            // Anonymous volumes handed from a replaced container are mounted by name, so
+            // the engine doesn't take them with the container: -v removes them here.
+            if (opts.volumes)
+              for (const auto& m : c.mounts)
+                if (m.type == "volume" && m.name.size() == 64 &&
+                    m.name.find_first_not_of("0123456789abcdef") == std::string::npos) {
+                  try {
+                    client.remove_volume(m.name);
+                  } catch (const std::exception&) {
                   }
-            } catch (const engine::NotFound&) {
-            } catch (const std::exception& e) {
-              std::lock_guard lock(mu);
-              if (error.empty()) error = "container " + c.name() + ": " + e.what();
-            }
-          });
-        for (auto& t : threads)
-          t.join();
-        if (!error.empty()) throw Error(error);
+                }
+          } catch (const engine::NotFound&) {
+          }
+        });
       });
   // Networks: the project's (by label, so ones docker-compose made go too), and ours by name.
   std::set<std::string> networks;
@@ -290,51 +306,37 @@ void logs(engine::Client& client, const Project& project, const LogsOptions& opt
     width = std::max(width, c.name().size());
   static const char* kColors[] = {"36",   "33",   "32",   "35",   "34",
                                   "1;36", "1;33", "1;32", "1;35", "1;34"};
-  std::mutex mu;
-  std::vector<std::thread> threads;
-  std::string error;
-  for (std::size_t i = 0; i < containers.size(); ++i) {
-    threads.emplace_back([&, i] {
-      const auto& c = containers[i];
-      std::string prefix;
-      if (opts.prefix) {
-        std::string name = c.name() + std::string(width - c.name().size(), ' ');
-        prefix = opts.color ? "\x1b[" + std::string(kColors[i % 10]) + "m" + name + "  |\x1b[0m "
-                            : name + "  | ";
-      }
-      std::string partial;
-      engine::LogOptions lo;
-      lo.follow = opts.follow;
-      lo.timestamps = opts.timestamps;
-      lo.tail = opts.tail;
-      auto flush_lines = [&](std::string_view data) {
-        partial.append(data);
-        std::size_t start = 0;
-        std::string chunk;
-        for (std::size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1)
-          chunk += prefix + partial.substr(start, nl - start + 1);
-        partial.erase(0, start);
-        if (!chunk.empty()) {
-          std::lock_guard lock(mu);
-          out << chunk << std::flush;
-        }
-      };
-      try {
-        client.logs(c.id, lo,
-                    [&](engine::StreamType, std::string_view data) { flush_lines(data); });
-        if (!partial.empty()) {
-          std::lock_guard lock(mu);
-          out << prefix << partial << "\n" << std::flush;
-        }
-      } catch (const std::exception& e) {
+  std::mutex mu;  // one container's lines at a time on `out`
+  each_container_at_once(containers, [&](std::size_t i, const engine::ContainerSummary& c) {
+    std::string prefix;
+    if (opts.prefix) {
+      std::string name = c.name() + std::string(width - c.name().size(), ' ');
+      prefix = opts.color ? "\x1b[" + std::string(kColors[i % 10]) + "m" + name + "  |\x1b[0m "
+                          : name + "  | ";
+    }
+    std::string partial;
+    engine::LogOptions lo;
+    lo.follow = opts.follow;
+    lo.timestamps = opts.timestamps;
+    lo.tail = opts.tail;
+    auto flush_lines = [&](std::string_view data) {
+      partial.append(data);
+      std::size_t start = 0;
+      std::string chunk;
+      for (std::size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1)
+        chunk += prefix + partial.substr(start, nl - start + 1);
+      partial.erase(0, start);
+      if (!chunk.empty()) {
         std::lock_guard lock(mu);
-        if (error.empty()) error = "container " + c.name() + ": " + e.what();
+        out << chunk << std::flush;
       }
-    });
-  }
-  for (auto& t : threads)
-    t.join();
-  if (!error.empty()) throw Error(error);
+    };
+    client.logs(c.id, lo, [&](engine::StreamType, std::string_view data) { flush_lines(data); });
+    if (!partial.empty()) {
+      std::lock_guard lock(mu);
+      out << prefix << partial << "\n" << std::flush;
+    }
+  });
 }
 
 void pull(engine::Client& client, const Project& project, const std::vector<std::string>& services,

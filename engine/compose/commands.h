@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@ struct UpOptions {
   PlanOptions plan;
   ApplyOptions apply;
   bool dry_run = false;
+  /// What the caller observed already (a deploy plans before it decides to go on): up then
+  /// asks the engine nothing more before planning. Image IDs must be current.
+  const Observed* observed = nullptr;
+  /// The X-Registry-Auth value for pulling an image ("" for none): a deploy's registry
+  /// account, so that up's own pulls (missing images, pull_policy: always) use it too.
+  std::function<std::string(const std::string& image)> registry_auth;
+  /// Images the caller pulled in this run: not pulled again.
+  std::set<std::string> pulled;
 };
 
 struct UpResult {

@@ -1,9 +1,9 @@
-/// Loads compose files into a Project, in compose-go's passes: find the files and the project
-/// folder, read the environment (`.env`, `--env-file`), then per file parse (yaml.h),
-/// interpolate (interpolate.h) and turn short syntax into long syntax, merge the files
+/// Loads compose files into a Project, in compose-go's passes: find the files, the project
+/// folder and the environment (project_env.h), then per file parse (yaml.h), interpolate
+/// (interpolate.h) and turn short syntax into long syntax (syntax.h), merge the files
 /// (merge.h), apply `extends`, pick the services the active profiles enable, and type each
-/// service into its canonical form (model.h). Errors name the file and line, the service and
-/// the key.
+/// service into its canonical form (typing.h, model.h). Errors name the file and line, the
+/// service and the key.
 #pragma once
 
 #include <map>
@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "engine/compose/model.h"
+#include "engine/compose/project_env.h"  // normalize_project_name, find_default_files
+#include "engine/compose/units.h"        // split_command, parse_duration, parse_bytes
 #include "engine/compose/yaml.h"
 
 namespace varan::compose {
@@ -35,21 +37,5 @@ struct LoadOptions {
 
 /// Loads and resolves a project. Throws compose::Error.
 Project load_project(const LoadOptions& opts);
-
-/// compose's project name normalisation: lowercase, only [a-z0-9_-], no leading '_' or '-'.
-std::string normalize_project_name(std::string_view name);
-
-/// The first default compose file (compose.yaml, compose.yml, docker-compose.yml,
-/// docker-compose.yaml) in `dir` or a parent, plus its override file when there is one.
-std::vector<std::string> find_default_files(const std::string& dir);
-
-/// Splits a shell-like command string into words (quotes and backslashes as in sh, no
-/// expansion), as compose does for string `command:` and `entrypoint:`.
-std::vector<std::string> split_command(std::string_view s, const std::string& where);
-
-/// Parses a Go duration ("1m30s", "500ms", "10s") to nanoseconds.
-std::optional<long long> parse_duration(std::string_view s);
-/// Parses a size ("512m", "1g", "1024") to bytes, 1024-based like Docker.
-std::optional<long long> parse_bytes(std::string_view s);
 
 }  // namespace varan::compose

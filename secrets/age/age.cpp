@@ -5,7 +5,7 @@
 #include "secrets/age/armor.h"
 #include "secrets/age/format.h"
 #include "secrets/age/stream.h"
-#include "secrets/crypto.h"
+#include "secrets/primitives.h"
 
 namespace varan::age {
 

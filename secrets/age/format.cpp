@@ -2,7 +2,7 @@
 
 #include "common/base64.h"
 #include "secrets/age/errors.h"
-#include "secrets/crypto.h"
+#include "secrets/primitives.h"
 
 namespace varan::age {
 

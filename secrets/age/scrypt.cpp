@@ -1,7 +1,7 @@
 #include "secrets/age/scrypt.h"
 
 #include "secrets/age/errors.h"
-#include "secrets/crypto.h"
+#include "secrets/primitives.h"
 
 namespace varan::age {
 

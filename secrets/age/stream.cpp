@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "secrets/age/errors.h"
-#include "secrets/crypto.h"
+#include "secrets/primitives.h"
 
 namespace varan::age {
 

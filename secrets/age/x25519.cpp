@@ -2,7 +2,7 @@
 
 #include "secrets/age/bech32.h"
 #include "secrets/age/errors.h"
-#include "secrets/crypto.h"
+#include "secrets/primitives.h"
 
 namespace varan::age {
 

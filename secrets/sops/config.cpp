@@ -8,6 +8,7 @@
 
 #include "common/io.h"
 #include "secrets/age/keys.h"
+#include "secrets/sops/errors.h"
 
 namespace varan::sops {
 
@@ -154,28 +155,17 @@ CreationRule creation_rule_for(const std::string& config_path, const std::string
       if (!RE2::PartialMatch(rel, re)) continue;
     }
     CreationRule rule;
-    auto str = [&](const char* key, std::string& out) {
-      if (const Node* v = r.find(key); v && v->kind == Node::Kind::kString) out = v->str;
-    };
-    str("unencrypted_suffix", rule.unencrypted_suffix);
-    str("encrypted_suffix", rule.encrypted_suffix);
-    str("unencrypted_regex", rule.unencrypted_regex);
-    str("encrypted_regex", rule.encrypted_regex);
-    str("unencrypted_comment_regex", rule.unencrypted_comment_regex);
-    str("encrypted_comment_regex", rule.encrypted_comment_regex);
+    // Only strings count here; a value of another type is as if absent.
+    rule.encryption = EncryptionRule::read(r, [](const Node& v, std::string_view) {
+      return v.kind == Node::Kind::kString ? v.str : std::string();
+    });
     if (const Node* v = r.find("shamir_threshold"); v && v->kind == Node::Kind::kInt)
       rule.shamir_threshold = static_cast<int>(v->i);
     if (const Node* v = r.find("mac_only_encrypted"); v && v->kind == Node::Kind::kBool)
       rule.mac_only_encrypted = v->b;
-    int count = !rule.unencrypted_suffix.empty() + !rule.encrypted_suffix.empty() +
-                !rule.unencrypted_regex.empty() + !rule.encrypted_regex.empty() +
-                !rule.unencrypted_comment_regex.empty() + !rule.encrypted_comment_regex.empty();
-    if (count > 1)
-      config_error(
-          config_path,
-          "cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
-          "unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex for the same "
-          "rule");
+    if (std::string why = rule.encryption.conflict(EncryptionRule::Place::kCreationRule);
+        !why.empty())
+      config_error(config_path, why);
     const Node* groups = r.find("key_groups");
     if (groups && groups->kind == Node::Kind::kList && !groups->list.empty()) {
       for (const auto& g : groups->list)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "secrets/sops/encryption_rule.h"
 #include "secrets/sops/metadata.h"
 #include "secrets/sops/store.h"
 
@@ -16,8 +17,7 @@ namespace varan::sops {
 struct CreationRule {
   std::vector<KeyGroup> key_groups;  // recipients only (enc empty)
   int shamir_threshold = 0;
-  std::string unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex,
-      unencrypted_comment_regex, encrypted_comment_regex;
+  EncryptionRule encryption;  // as written: not normalised
   bool mac_only_encrypted = false;
 };
 

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "common/io.h"
+#include "secrets/sops/errors.h"
 #include "secrets/sops/sops.h"
 
 namespace varan::sops {

@@ -10,6 +10,7 @@
 #include "secrets/age/keys.h"
 #include "secrets/age/ssh.h"
 #include "secrets/age/x25519.h"
+#include "secrets/sops/errors.h"
 #include "secrets/sops/shamir.h"
 
 namespace varan::sops {

@@ -52,19 +52,7 @@ class FixedKeySource final : public KeySource {
   IdentityLoad load_;
 };
 
-/// The data key could not be recovered: what() is one line naming the recipients tried,
-/// report() is sops' full report of every group and key.
-class DataKeyError : public Error {
- public:
-  DataKeyError(const std::string& summary, std::string report)
-      : Error(codes::kCouldNotRetrieveKey, summary), report_(std::move(report)) {}
-  const std::string& report() const { return report_; }
-
- private:
-  std::string report_;
-};
-
-/// Recovers the 32-byte data key. Throws DataKeyError.
+/// Recovers the 32-byte data key. Throws DataKeyError (errors.h).
 SecureBytes recover_data_key(const Metadata& md, KeySource& keys);
 
 /// Encrypts `data_key` to every age recipient of `md` (split with Shamir when there are

@@ -5,6 +5,8 @@
 #include <ctime>
 #include <map>
 
+#include "secrets/sops/errors.h"
+
 namespace varan::sops {
 
 namespace {
@@ -16,7 +18,7 @@ constexpr const char* kOtherKeyTypes[] = {"azure_kv", "gcp_kms", "hc_vault", "hc
 }
 
 // mapstructure's WeaklyTypedInput: scalars of any type become the requested one.
-std::string as_string(const Node& v, const char* field) {
+std::string as_string(const Node& v, std::string_view field) {
   switch (v.kind) {
     case Node::Kind::kNull:
       return "";
@@ -130,19 +132,6 @@ bool two_digits(std::string_view s, std::size_t at) {
 
 }  // namespace
 
-void Metadata::normalise_rules() {
-  int count = !unencrypted_suffix.empty() + !encrypted_suffix.empty() + !unencrypted_regex.empty() +
-              !encrypted_regex.empty() + !unencrypted_comment_regex.empty() +
-              !encrypted_comment_regex.empty();
-  if (count > 1)
-    throw Error(
-        codes::kGeneric,
-        "Cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
-        "unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex in the same "
-        "file");
-  if (count == 0) unencrypted_suffix = kDefaultUnencryptedSuffix;
-}
-
 Metadata metadata_from_node(const Node& m) {
   if (m.kind != Node::Kind::kMap) bad("the sops entry is not a mapping");
   Metadata md;
@@ -152,12 +141,8 @@ Metadata metadata_from_node(const Node& m) {
   str("lastmodified", md.lastmodified);
   str("mac", md.mac);
   str("version", md.version);
-  str("unencrypted_suffix", md.unencrypted_suffix);
-  str("encrypted_suffix", md.encrypted_suffix);
-  str("unencrypted_regex", md.unencrypted_regex);
-  str("encrypted_regex", md.encrypted_regex);
-  str("unencrypted_comment_regex", md.unencrypted_comment_regex);
-  str("encrypted_comment_regex", md.encrypted_comment_regex);
+  md.encryption = EncryptionRule::read(
+      m, [](const Node& v, std::string_view name) { return as_string(v, name); });
   if (const Node* v = m.find("shamir_threshold"))
     md.shamir_threshold = as_int(*v, "shamir_threshold");
   if (const Node* v = m.find("mac_only_encrypted"))
@@ -173,7 +158,7 @@ Metadata metadata_from_node(const Node& m) {
   }
   if (md.key_groups.empty()) throw Error(codes::kGeneric, "No keys found in file");
   reformat_rfc3339(md.lastmodified);  // must parse
-  md.normalise_rules();
+  md.encryption.normalise();
   return md;
 }
 
@@ -192,15 +177,7 @@ Node metadata_to_node(const Metadata& md) {
   if (md.shamir_threshold != 0) fields["shamir_threshold"] = Node::integer(md.shamir_threshold);
   fields["lastmodified"] = Node::string(md.lastmodified);
   fields["mac"] = Node::string(md.mac);
-  auto opt = [&](const char* key, const std::string& v) {
-    if (!v.empty()) fields[key] = Node::string(v);
-  };
-  opt("unencrypted_suffix", md.unencrypted_suffix);
-  opt("encrypted_suffix", md.encrypted_suffix);
-  opt("unencrypted_regex", md.unencrypted_regex);
-  opt("encrypted_regex", md.encrypted_regex);
-  opt("unencrypted_comment_regex", md.unencrypted_comment_regex);
-  opt("encrypted_comment_regex", md.encrypted_comment_regex);
+  md.encryption.write(fields);
   if (md.mac_only_encrypted) fields["mac_only_encrypted"] = Node::boolean(true);
   fields["version"] = Node::string(md.version);
   Node out = Node::mapping();

@@ -8,12 +8,12 @@
 #include <utility>
 #include <vector>
 
+#include "secrets/sops/encryption_rule.h"
 #include "secrets/sops/tree.h"
 
 namespace varan::sops {
 
 inline constexpr std::string_view kVersion = "3.13.2";  // the format version written
-inline constexpr std::string_view kDefaultUnencryptedSuffix = "_unencrypted";
 
 struct AgeKey {
   std::string recipient;
@@ -30,15 +30,11 @@ struct KeyGroup {
 struct Metadata {
   std::vector<KeyGroup> key_groups;
   int shamir_threshold = 0;
-  std::string lastmodified;  // RFC 3339
-  std::string mac;           // ENC[...] of the MAC, or empty
-  std::string unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex,
-      unencrypted_comment_regex, encrypted_comment_regex;
+  std::string lastmodified;   // RFC 3339
+  std::string mac;            // ENC[...] of the MAC, or empty
+  EncryptionRule encryption;  // normalise()d when read or encrypted: then exactly one is set
   bool mac_only_encrypted = false;
   std::string version;
-
-  /// Throws when more than one encryption rule is set; fills in the default suffix when none is.
-  void normalise_rules();
 };
 
 /// Reads the metadata mapping (the value of the `sops` key, already unflattened).

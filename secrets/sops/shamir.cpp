@@ -2,7 +2,8 @@
 
 #include <set>
 
-#include "secrets/crypto.h"
+#include "secrets/primitives.h"
+#include "secrets/sops/errors.h"
 #include "secrets/sops/tree.h"
 
 namespace varan::sops::shamir {

@@ -1,6 +1,6 @@
 #include "secrets/sops/sops.h"
 
-#include "secrets/crypto.h"
+#include "secrets/primitives.h"
 
 namespace varan::sops {
 
@@ -91,15 +91,10 @@ std::string encrypt_file(std::string_view plain, Format format, const CreationRu
   Metadata& md = tree.metadata;
   md.key_groups = rule.key_groups;
   md.shamir_threshold = rule.shamir_threshold;
-  md.unencrypted_suffix = rule.unencrypted_suffix;
-  md.encrypted_suffix = rule.encrypted_suffix;
-  md.unencrypted_regex = rule.unencrypted_regex;
-  md.encrypted_regex = rule.encrypted_regex;
-  md.unencrypted_comment_regex = rule.unencrypted_comment_regex;
-  md.encrypted_comment_regex = rule.encrypted_comment_regex;
+  md.encryption = rule.encryption;
   md.mac_only_encrypted = rule.mac_only_encrypted;
   md.version = std::string(kVersion);
-  md.normalise_rules();
+  md.encryption.normalise();
   auto key = new_data_key();
   wrap_data_key(md, key_span(key));
   seal_tree(tree, key_span(key));

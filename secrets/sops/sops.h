@@ -1,6 +1,6 @@
 /// SOPS files end to end, for the age key source: decrypt (with the MAC checked), encrypt,
 /// rotate the data key and update the recipients. Formats go through store.h, keys through
-/// keys.h; errors carry sops' exit codes (tree.h).
+/// keys.h; errors carry sops' exit codes (errors.h).
 #pragma once
 
 #include <string>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "secrets/sops/config.h"
+#include "secrets/sops/errors.h"
 #include "secrets/sops/keys.h"
 #include "secrets/sops/store.h"
 

@@ -1,6 +1,7 @@
 #include "secrets/sops/store.h"
 
-#include "secrets/sops/stores.h"
+#include "secrets/sops/errors.h"
+#include "secrets/sops/store_registry.h"
 
 namespace varan::sops {
 
@@ -13,73 +14,34 @@ std::string replace_all(std::string s, std::string_view from, std::string_view t
     s.replace(pos, from.size(), to);
   return s;
 }
+
+// The store that reads and writes `store`'s encrypted form: the binary store's is JSON,
+// made in `json`.
+const Store& encrypted_form(const Store& store, std::unique_ptr<Store>& json) {
+  if (store.format() != Format::kBinary) return store;
+  json = make_json_store(-1);
+  return *json;
+}
+
+// A top-level key the format's layout reserves for the metadata.
+bool is_metadata_key(const Store& store, const Node& key) {
+  if (key.is_comment()) return false;
+  return store.layout() == Store::Layout::kFlattenFull ? key.str.starts_with(kPrefix)
+                                                       : key.str == kMetadataKey;
+}
+
 }  // namespace
-
-std::string_view format_name(Format f) {
-  switch (f) {
-    case Format::kYaml:
-      return "yaml";
-    case Format::kJson:
-      return "json";
-    case Format::kDotenv:
-      return "dotenv";
-    case Format::kIni:
-      return "ini";
-    case Format::kBinary:
-      return "binary";
-  }
-  return "binary";
-}
-
-std::optional<Format> parse_format(std::string_view s) {
-  for (Format f : {Format::kYaml, Format::kJson, Format::kDotenv, Format::kIni, Format::kBinary})
-    if (format_name(f) == s) return f;
-  return std::nullopt;
-}
-
-Format format_for_path(std::string_view path) {
-  if (path.ends_with(".yaml") || path.ends_with(".yml")) return Format::kYaml;
-  if (path.ends_with(".json")) return Format::kJson;
-  if (path.ends_with(".env")) return Format::kDotenv;
-  if (path.ends_with(".ini")) return Format::kIni;
-  return Format::kBinary;
-}
-
-std::unique_ptr<Store> make_store(Format f, const StoreOptions& opts) {
-  switch (f) {
-    case Format::kYaml:
-      return make_yaml_store(opts.yaml_indent);
-    case Format::kJson:
-      return make_json_store(opts.json_indent);
-    case Format::kDotenv:
-      return make_dotenv_store();
-    case Format::kIni:
-      return make_ini_store();
-    case Format::kBinary:
-      return make_binary_store(opts.json_indent);
-  }
-  return make_binary_store(opts.json_indent);
-}
 
 bool has_metadata(const Store& store, const Branches& b) {
   if (b.empty()) return false;
-  for (const auto& [k, v] : b[0].map) {
-    if (k.is_comment()) continue;
-    if (store.layout() == Store::Layout::kFlattenFull ? k.str.starts_with(kPrefix)
-                                                      : k.str == kMetadataKey)
-      return true;
-  }
+  for (const auto& [k, v] : b[0].map)
+    if (is_metadata_key(store, k)) return true;
   return false;
 }
 
 Tree load_encrypted(const Store& store, std::string_view in) {
-  // The binary store's encrypted form is JSON.
   std::unique_ptr<Store> json;
-  const Store* s = &store;
-  if (store.format() == Format::kBinary) {
-    json = make_json_store(-1);
-    s = json.get();
-  }
+  const Store* s = &encrypted_form(store, json);
   Tree tree;
   tree.branches = s->load_plain(in);
   Node meta;
@@ -130,11 +92,7 @@ Tree load_encrypted(const Store& store, std::string_view in) {
 
 std::string emit_encrypted(const Store& store, const Tree& tree) {
   std::unique_ptr<Store> json;
-  const Store* s = &store;
-  if (store.format() == Format::kBinary) {
-    json = make_json_store(-1);
-    s = json.get();
-  }
+  const Store* s = &encrypted_form(store, json);
   Node meta = metadata_to_node(tree.metadata);
   std::vector<std::pair<Node, Node>> extra;
   if (s->layout() == Store::Layout::kNested) {
@@ -157,9 +115,7 @@ std::string emit_encrypted(const Store& store, const Tree& tree) {
   Branches out = tree.branches;
   for (auto& doc : out) {
     for (const auto& [k, v] : doc.map) {
-      if (k.is_comment()) continue;
-      if (s->layout() == Store::Layout::kFlattenFull ? k.str.starts_with(kPrefix)
-                                                     : k.str == kMetadataKey)
+      if (is_metadata_key(*s, k))
         throw Error(
             codes::kGeneric,
             "Found key \"" + k.str + "\" in encrypted data, which is reserved for SOPS metadata");

@@ -1,14 +1,15 @@
-/// One store per format, behind one interface (as sops' stores/): each turns bytes into
-/// the tree and back. Where the `sops` metadata lives differs per format and is handled
-/// here once: nested (YAML, JSON, binary), flattened below the top (INI), or fully
-/// flattened with a "sops_" prefix (dotenv).
+/// The store interface: one store per format behind it (as sops' stores/; the stores
+/// themselves are listed in store_registry.h), each turning bytes into the tree and back.
+/// Where the `sops` metadata lives differs per format and is handled here once: nested
+/// (YAML, JSON, binary), flattened below the top (INI), or fully flattened with a "sops_"
+/// prefix (dotenv).
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include "secrets/sops/crypt.h"
+#include "secrets/sops/tree_crypt.h"
 
 namespace varan::sops {
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "secrets/sops/errors.h"
+
 namespace varan::sops {
 
 const Node* Node::find(std::string_view key) const {

@@ -8,36 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "common/error.h"
 #include "common/secure.h"
 
 namespace varan::sops {
-
-/// Errors with sops' exit codes (cmd/sops/codes): the CLI exits with code().
-class Error : public varan::Error {
- public:
-  Error(int code, const std::string& msg) : varan::Error(msg), code_(code) {}
-  int code() const noexcept { return code_; }
-
- private:
-  int code_;
-};
-
-namespace codes {
-inline constexpr int kGeneric = 1;
-inline constexpr int kCouldNotReadInputFile = 2;
-inline constexpr int kCouldNotWriteOutputFile = 3;
-inline constexpr int kErrorDumpingTree = 4;
-inline constexpr int kErrorReadingConfig = 5;
-inline constexpr int kErrorEncryptingTree = 23;
-inline constexpr int kErrorDecryptingTree = 25;
-inline constexpr int kMacMismatch = 51;
-inline constexpr int kInvalidTreePathFormat = 91;
-inline constexpr int kNoFileSpecified = 100;
-inline constexpr int kNoEncryptionKeyFound = 111;
-inline constexpr int kCouldNotRetrieveKey = 128;
-inline constexpr int kFileAlreadyEncrypted = 203;
-}  // namespace codes
 
 struct Node {
   enum class Kind { kNull, kString, kInt, kFloat, kBool, kBytes, kComment, kMap, kList };

@@ -16,6 +16,7 @@
 
 #include "engine/client.h"
 #include "engine/tar.h"
+#include "tests/support/engine_proxy.h"
 #include "tests/support/engine_support.h"
 
 namespace varan::test {
@@ -338,66 +339,13 @@ TEST_F(Engine, ErrorsCarryTheStatusAndTheEnginesMessage) {
   c().remove_container(id);
 }
 
-// A unix-socket proxy in front of the engine that counts the connections made through it.
-class CountingProxy {
- public:
-  CountingProxy(const std::string& listen_path, const std::string& engine_path)
-      : engine_(engine_path) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, listen_path.c_str(), sizeof a.sun_path - 1);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 64) != 0)
-      throw std::runtime_error("proxy: can't listen on " + listen_path);
-    accepter_ = std::thread([this] {
-      for (;;) {
-        int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-        if (c < 0) return;
-        ++connections_;
-        int e = connect_to(engine_);
-        pumps_.emplace_back([c, e] { pump(c, e); });
-        pumps_.emplace_back([c, e] { pump(e, c); });
-      }
-    });
-  }
-  ~CountingProxy() {
-    ::shutdown(fd_, SHUT_RDWR);
-    accepter_.join();
-    ::close(fd_);
-    for (auto& t : pumps_)
-      t.detach();  // each ends when its engine or client side closes
-  }
-  int connections() const { return connections_.load(); }
-
- private:
-  static int connect_to(const std::string& path) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return -1;
-    return fd;
-  }
-  static void pump(int from, int to) {
-    char buf[16384];
-    for (;;) {
-      ssize_t n = from < 0 || to < 0 ? -1 : ::read(from, buf, sizeof buf);
-      if (n <= 0 || ::send(to, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) break;
-    }
-    if (to >= 0) ::shutdown(to, SHUT_WR);
-  }
-  std::string engine_;
-  int fd_ = -1;
-  std::atomic<int> connections_{0};
-  std::thread accepter_;
-  std::vector<std::thread> pumps_;
-};
-
+// Through a proxy in front of the engine (tests/support/engine_proxy.h): every request reaches
+// the engine, over a few kept connections.
 TEST_F(Engine, SafeFromSeveralThreadsAndReusesConnections) {
   const Endpoint& real = c().endpoint();
   VARAN_REQUIRE(real.address.starts_with("unix://"), "an engine on a unix socket");
   TempDir d;
-  CountingProxy proxy(d / "engine.sock", real.address.substr(7));
+  EngineProxy proxy(d / "engine.sock", real.address.substr(7));
   Client client(parse_endpoint("unix://" + d / "engine.sock", false, ""));
   std::vector<std::future<std::size_t>> f;
   for (int t = 0; t < 4; ++t)
@@ -412,6 +360,7 @@ TEST_F(Engine, SafeFromSeveralThreadsAndReusesConnections) {
   for (auto& x : f)
     EXPECT_EQ(x.get(), 25u);
   EXPECT_EQ(client.request_count(), 100u);
+  EXPECT_EQ(proxy.requests("GET", "/containers/json"), 100);
   // 100 requests from 4 threads: connections are kept and reused, not one per request.
   EXPECT_GE(proxy.connections(), 1);
   EXPECT_LE(proxy.connections(), 8) << "connections are not reused";

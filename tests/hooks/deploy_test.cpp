@@ -16,8 +16,9 @@
 #include <thread>
 
 #include "engine/compose/labels.h"
+#include "git/repo.h"
 #include "hooks/deploy.h"
-#include "hooks/git.h"
+#include "tests/support/engine_proxy.h"
 #include "tests/support/engine_support.h"
 #include "tests/support/git_server.h"
 
@@ -26,6 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace varan::hooks;
+using namespace varan::git;
 
 const std::string kToken = "tok-9f3a7c1e5b2d8046";
 
@@ -300,7 +302,7 @@ TEST_F(Deploy, ARepoOwnedByAnotherUserOpensOnlyWhenTrusted) {
   try {
     sync_repo(spec, dir, {});
     FAIL() << "an untrusted repo was opened";
-  } catch (const hooks::Error& e) {
+  } catch (const git::Error& e) {
     std::string m = e.what();
     EXPECT_NE(m.find("owned by uid 4242"), std::string::npos) << m;
     EXPECT_NE(m.find("safe_directories"), std::string::npos) << m;
@@ -413,7 +415,7 @@ TEST_F(Deploy, PullDiscardsEditsKeepsUntrackedFollowsOrphanBranchesAndPins) {
   EXPECT_EQ(r.after.hash, head_);
   EXPECT_EQ(read_text(dir + "/README.md"), "stacks\n");
   spec.commit = "0123456789abcdef0123456789abcdef01234567";
-  EXPECT_THROW(sync_repo(spec, dir, {dir, {}}), hooks::Error);
+  EXPECT_THROW(sync_repo(spec, dir, {dir, {}}), git::Error);
 }
 
 // A stack whose files are on the host (no repo): --if-changed works for it too, and with
@@ -500,6 +502,39 @@ TEST_F(Deploy, PostDeployFailureDryRunExtraArgsAndDestroyBeforeDeploy) {
   ASSERT_EQ(third.size(), 3u);
   for (const auto& [svc, id] : third)
     EXPECT_NE(id, second[svc]) << svc;
+}
+
+// One observation and one pull per image: a deploy with a registry account asks the engine
+// for the project's containers once and pulls each image once, even with pull_policy: always
+// (up used to observe again and pull again, without the account). The image's registry is
+// out of reach, so each pull fails and the local image is used, with a warning.
+TEST_F(Deploy, ARegistryAccountDeployObservesOnceAndPullsEachImageOnce) {
+  auto& real = engine_client();
+  VARAN_REQUIRE(real.endpoint().address.starts_with("unix://"), "an engine on a unix socket");
+  const std::string image = "127.0.0.1:1/varan/sleep";
+  real.tag_image("varan-test/sleep", image, "pulls");
+  std::string dir = tmp_ / "pulls";
+  fs::create_directories(dir);
+  write_text(dir + "/compose.yaml", "services:\n  a:\n    image: " + image +
+                                        ":pulls\n    pull_policy: always\n    init: true\n"
+                                        "  b:\n    image: " +
+                                        image + ":pulls\n    init: true\n");
+  stack_.repo.clear();
+  stack_.run_directory = dir;
+  stack_.pre_deploy.command.clear();
+  stack_.auto_pull = true;
+  DeployOptions o = opts_;
+  o.registry = DeployOptions::RegistryLogin{"127.0.0.1:1", "deployer", SecretString("tok-77a1")};
+  EngineProxy proxy(tmp_ / "engine.sock", real.endpoint().address.substr(7));
+  engine::Client client(engine::parse_endpoint("unix://" + tmp_ / "engine.sock", false, ""));
+  DeployResult r = hooks::deploy(stack_, {}, client, o);
+  ASSERT_TRUE(r.success) << all_text(r);
+  EXPECT_NE(all_text(r).find("using the local image"), std::string::npos) << all_text(r);
+  EXPECT_EQ(proxy.requests("POST", "/images/create"), 1) << all_text(r);
+  EXPECT_EQ(proxy.requests("GET", "/containers/json"), 1) << all_text(r);
+  EXPECT_EQ(ids().size(), 2u);
+  EXPECT_EQ(all_text(r).find("tok-77a1"), std::string::npos);
+  real.remove_image(image + ":pulls");
 }
 
 }  // namespace

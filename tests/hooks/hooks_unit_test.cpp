@@ -59,7 +59,7 @@ TOKEN = "tok-123456"
   ASSERT_EQ(f.stacks.size(), 1u);
   const Stack& s = f.stacks[0];
   EXPECT_EQ(s.name, "media server");
-  EXPECT_EQ(stack_folder_name(s.name), "media_server");
+  EXPECT_EQ(komodo::folder_name(s.name), "media_server");
   EXPECT_EQ(s.repo_url(), "https://github.com/me/homelab");
   EXPECT_EQ(s.branch, "prod");
   EXPECT_EQ(s.run_directory, "stacks/media");

@@ -276,7 +276,7 @@ TEST(SopsRoundTrip, EncryptionRulesAndMacOnlyEncrypted) {
   Keys k = make_keys(1);
   auto source = k.source({0});
   CreationRule r = rule_for(k, {{0}});
-  r.encrypted_regex = "^(password|token)$";
+  r.encryption.encrypted_regex = "^(password|token)$";
   std::string text = "user: admin\npassword: hunter2\nnested:\n    token: abc\n    other: plain\n";
   std::string enc = encrypt_file(text, Format::kYaml, r);
   EXPECT_NE(enc.find("user: admin\n"), std::string::npos);
@@ -303,24 +303,24 @@ TEST(SopsRoundTrip, EncryptionRulesAndMacOnlyEncrypted) {
   EXPECT_NO_THROW(decrypt_file(mac_only, Format::kYaml, source, false));
   // Suffix and comment rules.
   CreationRule suffix = rule_for(k, {{0}});
-  suffix.encrypted_suffix = "_secret";
+  suffix.encryption.encrypted_suffix = "_secret";
   std::string s = encrypt_file("a: 1\nb_secret: 2\n", Format::kYaml, suffix);
   EXPECT_NE(s.find("a: 1\n"), std::string::npos);
   EXPECT_EQ(s.find("b_secret: 2"), std::string::npos);
   CreationRule comment = rule_for(k, {{0}});
-  comment.encrypted_comment_regex = "sops:enc";
+  comment.encryption.encrypted_comment_regex = "sops:enc";
   std::string c = encrypt_file("a: 1\n# sops:enc\nb: 2\n", Format::kYaml, comment);
   EXPECT_NE(c.find("a: 1\n"), std::string::npos);
   EXPECT_EQ(c.find("b: 2"), std::string::npos);
   EXPECT_EQ(emit_plain(decrypt_file(c, Format::kYaml, source, false), Format::kYaml, {}).str(),
             "a: 1\n# sops:enc\nb: 2\n");
   CreationRule unenc = rule_for(k, {{0}});
-  unenc.unencrypted_regex = "^public_";
+  unenc.encryption.unencrypted_regex = "^public_";
   std::string u = encrypt_file("public_name: web\nprivate: x\n", Format::kYaml, unenc);
   EXPECT_NE(u.find("public_name: web\n"), std::string::npos);
   EXPECT_EQ(u.find("private: x"), std::string::npos);
   CreationRule unenc_comment = rule_for(k, {{0}});
-  unenc_comment.unencrypted_comment_regex = "plain";
+  unenc_comment.encryption.unencrypted_comment_regex = "plain";
   std::string uc = encrypt_file("a: 1\n# keep plain\nb: 2\n", Format::kYaml, unenc_comment);
   EXPECT_EQ(uc.find("a: 1\n"), std::string::npos);
   EXPECT_NE(uc.find("b: 2\n"), std::string::npos);
@@ -390,7 +390,7 @@ TEST(SopsConfig, FirstMatchingCreationRuleFromTheFilesFolderUp) {
   CreationRule web = creation_rule_for(*found.path, dir / "stacks/web/.sops.env");
   ASSERT_EQ(web.key_groups.size(), 1u);
   EXPECT_EQ(web.key_groups[0].age.size(), 2u);
-  EXPECT_EQ(web.encrypted_regex, "^DB_");
+  EXPECT_EQ(web.encryption.encrypted_regex, "^DB_");
   CreationRule other = creation_rule_for(*found.path, dir / "stacks/other.yaml");
   EXPECT_EQ(other.key_groups[0].age.size(), 1u);
   EXPECT_EQ(other.key_groups[0].age[0].recipient, k.recipient(1));

@@ -2,6 +2,7 @@
 // comments go, and that what it writes reads back to the same tree.
 #include <gtest/gtest.h>
 
+#include "secrets/sops/errors.h"
 #include "secrets/sops/store.h"
 
 namespace varan::sops {

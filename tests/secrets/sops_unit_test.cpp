@@ -3,10 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
-#include "secrets/sops/cipher.h"
+#include "secrets/sops/errors.h"
 #include "secrets/sops/metadata.h"
 #include "secrets/sops/shamir.h"
 #include "secrets/sops/store.h"
+#include "secrets/sops/value_cipher.h"
 
 namespace varan::sops {
 namespace {
@@ -151,7 +152,8 @@ TEST(SopsMetadata, ReadsEveryLayoutSopsHasWritten) {
                         R"("lastmodified":"2024-01-01T00:00:00Z","mac":")" +
                             mac + R"(","pgp":null,"version":"3.9.2"}})");
   EXPECT_EQ(json.key_groups[0].age[0].recipient, "age1y");
-  EXPECT_EQ(json.unencrypted_suffix, "_unencrypted");  // the default when no rule is named
+  EXPECT_EQ(json.encryption.unencrypted_suffix,
+            "_unencrypted");  // the default when no rule is named
   // key_groups + shamir_threshold, keys sorted (3.13).
   auto groups = load_meta(
       Format::kYaml,
@@ -198,7 +200,7 @@ TEST(SopsMetadata, WritesTheLayoutOf3_13) {
   md.key_groups.push_back({{{"age1r", "E"}}, {}});
   md.lastmodified = "2024-01-01T00:00:00Z";
   md.mac = "M";
-  md.unencrypted_suffix = "_unencrypted";
+  md.encryption.unencrypted_suffix = "_unencrypted";
   md.version = "3.13.2";
   Node n = metadata_to_node(md);
   std::vector<std::string> keys;

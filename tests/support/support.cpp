@@ -19,7 +19,7 @@
 #include <random>
 #include <sstream>
 
-#include "secrets/crypto.h"
+#include "secrets/primitives.h"
 
 extern char** environ;
 

@@ -2,7 +2,8 @@
 // Exactly sops' store: no trimming, no quotes, the key is everything before the first '='.
 #include <string>
 
-#include "secrets/sops/stores.h"
+#include "secrets/sops/errors.h"
+#include "secrets/sops/store_registry.h"
 
 namespace varan::sops {
 

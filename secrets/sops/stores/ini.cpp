@@ -4,7 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "secrets/sops/stores.h"
+#include "secrets/sops/errors.h"
+#include "secrets/sops/store_registry.h"
 
 namespace varan::sops {
 

@@ -6,7 +6,8 @@
 #include <cmath>
 #include <vector>
 
-#include "secrets/sops/stores.h"
+#include "secrets/sops/errors.h"
+#include "secrets/sops/store_registry.h"
 
 namespace varan::sops {
 
