@@ -16,9 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const varan::Error&) {
     return 0;
   }
-  auto lenient = varan::komodo::Fields(
-      j, [](const std::string&, varan::komodo::Expected) {},
-      varan::komodo::Fields::Strictness::kLenient);
+  auto lenient = varan::komodo::Fields::lenient(j);
   varan::komodo::StackConfig s = varan::komodo::read_stack_config(lenient);
   (void)s.repo_url();
   (void)varan::komodo::read_repo_config(lenient.object("repo"));

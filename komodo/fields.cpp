@@ -18,6 +18,11 @@ Fields::Fields(const nlohmann::json& obj, FieldError on_error, Strictness strict
       strictness_(strictness),
       prefix_(std::move(prefix)) {}
 
+Fields Fields::lenient(const nlohmann::json& obj) {
+  return Fields(
+      obj, [](const std::string&, Expected) {}, Strictness::kLenient);
+}
+
 void Fields::wrong(const char* key, Expected expected) const {
   if (strictness_ == Strictness::kStrict || expected == Expected::kPresent)
     on_error_(prefix_ + key, expected);

@@ -5,10 +5,13 @@
 /// One reader for the stack files, the agent's requests and its config.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace varan::komodo {
@@ -31,6 +34,10 @@ class Fields {
  public:
   enum class Strictness { kStrict, kLenient };
 
+  /// A reader that takes the default for every absent or wrong-typed field (required fields
+  /// still have no default: a missing one is ignored too and reads as "").
+  static Fields lenient(const nlohmann::json& obj);
+
   /// `obj` must outlive the reader. A non-object reads as an empty object.
   Fields(const nlohmann::json& obj, FieldError on_error,
          Strictness strictness = Strictness::kStrict, std::string prefix = "");
@@ -48,6 +55,21 @@ class Fields {
   template <typename T>
   T get(const char* key, T def) const {
     if (!has(key)) return def;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      // As serde reads an integer: a whole number that fits, never a float cast (which is
+      // undefined behaviour out of range) or a negative number wrapped into an unsigned one.
+      const auto& v = (*obj_)[key];
+      if (v.is_number_unsigned()) {
+        auto u = v.template get<std::uint64_t>();
+        if (u <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+          return static_cast<T>(u);
+      } else if (v.is_number_integer()) {
+        auto i = v.template get<std::int64_t>();
+        if (std::in_range<T>(i)) return static_cast<T>(i);
+      }
+      wrong(key, Expected::kInteger);
+      return def;
+    }
     try {
       return (*obj_)[key].template get<T>();
     } catch (const nlohmann::json::exception&) {

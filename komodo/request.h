@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/nesting.h"
 #include "komodo/fields.h"
 
 namespace varan::komodo {
@@ -27,7 +28,7 @@ struct Request {
 
 struct RequestLimits {
   std::size_t body_bytes = std::size_t(32) << 20;
-  std::size_t depth = 128;
+  std::size_t depth = kMaxJsonDepth;
   const char* who = "the agent";  // in the 413/400 words: "... the agent reads"
 };
 

@@ -90,8 +90,8 @@ Reply Api::handle(const std::string& body, const std::string& content_type) {
                       "variant `" +
                           type + "`"};
     Agent agent{config_, client_, [this] { return cached_stats(); }};
-    Json out =
-        it->second(agent, Request{type, params, params_reader(params, type), komodo::now_ms()});
+    Json out = it->second(
+        agent, Request{type, params, komodo::params_fields(params, type), komodo::now_ms()});
     if (!secrets_.empty()) mask(out, secrets_);
     return {200, out.dump()};
   } catch (const Rejection& r) {

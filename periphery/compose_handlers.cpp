@@ -112,13 +112,9 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
                     "Failed to deserialize the JSON body into the target type: ComposeUp: "
                     "stack: missing field `name`"};
   // Komodo's StackConfig, read leniently: a field of the wrong type takes its default.
-  auto lenient = [](const Json& j) {
-    return komodo::Fields(
-        j, [](const std::string&, komodo::Expected) {}, komodo::Fields::Strictness::kLenient);
-  };
   hooks::Stack s;
   static_cast<komodo::StackConfig&>(s) =
-      komodo::read_stack_config(lenient(st.value("config", Json::object())));
+      komodo::read_stack_config(komodo::Fields::lenient(st.value("config", Json::object())));
   s.name = st["name"].get<std::string>();
   const std::string folder = komodo::folder_name(s.name);
   confined([&] { check_path_component(folder, "ComposeUp: stack \"" + s.name + "\": name"); });
@@ -132,7 +128,7 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
   if (params.contains("repo") && params["repo"].is_object()) {
     const Json& linked = params["repo"];
     komodo::RepoConfig rc =
-        komodo::read_repo_config(lenient(linked.value("config", Json::object())));
+        komodo::read_repo_config(komodo::Fields::lenient(linked.value("config", Json::object())));
     std::string linked_name = linked.value("name", "");
     if (linked_name.empty() || rc.repo.empty())
       throw Rejection{400, "ComposeUp: stack \"" + s.name +
@@ -265,8 +261,8 @@ Json compose_up(const Config& cfg, engine::Client& client, const Json& params) {
           {"commit_message", message}};
 }
 
-Json compose_contents_on_host(const Config& cfg, const Json& params) {
-  komodo::Fields p = params_reader(params, "GetComposeContentsOnHost");
+Json compose_contents_on_host(const Config& cfg, const komodo::Fields& p) {
+  const Json& params = p.json();
   std::string name = p.required_str("name"),
               run_directory = p.get<std::string>("run_directory", "");
   // The files of a stack on the host: in its folder under stack_dir, or in an absolute
@@ -315,7 +311,7 @@ std::span<const Route> compose_routes() {
                                   r.p.required_str("command"));
        }},
       {"GetComposeContentsOnHost",
-       [](Agent& a, const Request& r) { return compose_contents_on_host(a.config, r.params); }},
+       [](Agent& a, const Request& r) { return compose_contents_on_host(a.config, r.p); }},
   };
   return routes;
 }

@@ -182,8 +182,7 @@ Json docker_lists(engine::Client& client) {
 // done in-process: the terms are regular expressions as grep -E reads them (RE2, POSIX
 // syntax); a line is selected when any (Or) or every (And) term matches it, or, with
 // `invert`, when that is not so. As with grep, success means some line was selected.
-Json container_log_search(engine::Client& client, const Json& params) {
-  komodo::Fields p = params_reader(params, "GetContainerLogSearch");
+Json container_log_search(engine::Client& client, const komodo::Fields& p) {
   std::string name = p.required_str("name");
   std::vector<std::string> terms = p.get<std::vector<std::string>>("terms", {});
   std::string combinator = p.get<std::string>("combinator", "Or");
@@ -371,7 +370,7 @@ std::span<const Route> container_routes() {
       {"UnpauseAllContainers", every_container},
       {"GetDockerLists", [](Agent& a, const Request&) { return docker_lists(a.client); }},
       {"GetContainerLogSearch",
-       [](Agent& a, const Request& r) { return container_log_search(a.client, r.params); }},
+       [](Agent& a, const Request& r) { return container_log_search(a.client, r.p); }},
       {"PruneSystem", [](Agent& a, const Request&) { return prune_system(a.client); }},
   };
   return routes;

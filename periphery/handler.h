@@ -32,16 +32,10 @@ using Rejection = komodo::Rejection;
 /// The most of a file the agent reads back into an answer.
 inline constexpr std::size_t kMaxFileRead = std::size_t(16) << 20;
 
-/// Typed access to a params object, refusing as Komodo's serde does: a missing required
-/// field or a wrong type is a 422 that names the request type and the field.
-inline komodo::Fields params_reader(const Json& params, const std::string& type) {
-  return komodo::params_fields(params, type);
-}
-
 struct Request {
   const std::string& type;
   const Json& params;
-  komodo::Fields p;    // params_reader(params, type)
+  komodo::Fields p;    // komodo::params_fields(params, type): serde's 422s
   std::int64_t start;  // when it came in, in ms
 };
 

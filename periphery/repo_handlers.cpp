@@ -22,13 +22,13 @@ using komodo::now_ms;
 
 // CloneRepo, PullRepo and PullOrCloneRepo through hooks/ (libgit2): the RepoExecArgs block
 // in, `{"res": {logs, path, commit_hash, commit_message}, "env_file_path"}` out.
-Json repo_execution(const Config& cfg, const Json& params, const std::string& type) {
-  komodo::Fields top = params_reader(params, type);
+Json repo_execution(const Config& cfg, const komodo::Fields& top, const std::string& type) {
+  const Json& params = top.json();
   if (!params.contains("args") || !params["args"].is_object())
     throw Rejection{422, "Failed to deserialize the JSON body into the target type: " + type +
                              ": missing field `args`"};
   const Json& args = params["args"];
-  komodo::Fields a = params_reader(args, type + ": args");
+  komodo::Fields a = komodo::params_fields(args, type + ": args");
   std::string name = a.required_str("name"), folder = a.required_str("default_folder");
   std::string provider = a.get<std::string>("provider", "github.com");
   std::string account = a.get<std::string>("account", "");
@@ -170,7 +170,7 @@ Json repo_execution(const Config& cfg, const Json& params, const std::string& ty
       {"env_file_path", env_file}};
 }
 
-Json repo(Agent& a, const Request& r) { return repo_execution(a.config, r.params, r.type); }
+Json repo(Agent& a, const Request& r) { return repo_execution(a.config, r.p, r.type); }
 
 }  // namespace
 

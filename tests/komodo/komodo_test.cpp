@@ -76,6 +76,19 @@ TEST(Fields, StrictReportsTheFullKeyAndWhatWasExpected) {
             "stack.n:" + std::to_string(static_cast<int>(Expected::kBool)));
 }
 
+TEST(Fields, IntegersAsSerdeReadsThem) {
+  Json j = {{"ok", 7}, {"big", 4.4e25}, {"float", 3.0}, {"neg", -1}, {"wide", 1LL << 40}};
+  Fields f = strict(j);
+  EXPECT_EQ(f.get<int>("ok", 0), 7);
+  const std::string kInt = std::to_string(static_cast<int>(Expected::kInteger));
+  EXPECT_EQ(what_of([&] { f.get<int>("big", 0); }), "big:" + kInt);
+  EXPECT_EQ(what_of([&] { f.get<int>("float", 0); }), "float:" + kInt);
+  EXPECT_EQ(what_of([&] { f.get<std::uint64_t>("neg", 0); }), "neg:" + kInt);
+  EXPECT_EQ(what_of([&] { f.get<int>("wide", 0); }), "wide:" + kInt);
+  EXPECT_EQ(f.get<std::int64_t>("wide", 0), 1LL << 40);
+  EXPECT_EQ(Fields::lenient(j).get<int>("big", 5), 5);
+}
+
 TEST(Fields, LenientReadsTheDefaultForAWrongTypeButStillNeedsRequiredFields) {
   Json j = {{"n", "x"}, {"b", 1}, {"l", {"a", 2, "b"}}};
   Fields f = lenient(j);

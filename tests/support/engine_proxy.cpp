@@ -45,8 +45,8 @@ EngineProxy::EngineProxy(const std::string& listen_path, const std::string& engi
       if (c < 0) return;
       ++connections_;
       int e = connect_to(engine_);
-      pumps_.emplace_back([this, c, e] { pump_requests(c, e); });
-      pumps_.emplace_back([c, e] { pump(e, c); });
+      pumps_.emplace_back([this, c, e] { pump(c, e, this); });
+      pumps_.emplace_back([c, e] { pump(e, c, nullptr); });
     }
   });
 }
@@ -67,34 +67,27 @@ int EngineProxy::requests(const std::string& method, const std::string& path_par
   return n;
 }
 
-// Client to engine: every line that starts a request is recorded. A body that happens to hold
-// such a line would count too; the engine calls Varan makes send JSON bodies on one line.
-void EngineProxy::pump_requests(int from, int to) {
+// One direction of a connection. Client to engine (`record` set): every line that starts a
+// request is recorded. A body that happens to hold such a line would count too; the engine
+// calls Varan makes send JSON bodies on one line.
+void EngineProxy::pump(int from, int to, EngineProxy* record) {
   char buf[16384];
   std::string line;
   for (;;) {
     ssize_t n = from < 0 || to < 0 ? -1 : ::read(from, buf, sizeof buf);
     if (n <= 0 || ::send(to, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) break;
+    if (!record) continue;
     for (ssize_t i = 0; i < n; ++i) {
       if (buf[i] != '\n') {
         if (line.size() < 4096) line += buf[i];
         continue;
       }
       if (is_method(line) && line.find(" HTTP/1.") != std::string::npos) {
-        std::lock_guard lock(mu_);
-        request_lines_.push_back(line);
+        std::lock_guard lock(record->mu_);
+        record->request_lines_.push_back(line);
       }
       line.clear();
     }
-  }
-  if (to >= 0) ::shutdown(to, SHUT_WR);
-}
-
-void EngineProxy::pump(int from, int to) {
-  char buf[16384];
-  for (;;) {
-    ssize_t n = from < 0 || to < 0 ? -1 : ::read(from, buf, sizeof buf);
-    if (n <= 0 || ::send(to, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) break;
   }
   if (to >= 0) ::shutdown(to, SHUT_WR);
 }

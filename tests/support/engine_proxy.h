@@ -25,8 +25,7 @@ class EngineProxy {
   int requests(const std::string& method, const std::string& path_part) const;
 
  private:
-  void pump_requests(int from, int to);
-  static void pump(int from, int to);
+  static void pump(int from, int to, EngineProxy* record);
 
   std::string engine_;
   int fd_ = -1;
