@@ -32,7 +32,13 @@ SecureBytes run_key_command(const std::string& var, const std::string& command,
                             const std::string& recipient) {
   auto argv = shlex_split(command);
   if (argv.empty()) throw varan::Error("failed to parse command " + command + " from " + var);
-  auto res = run_capture(argv, {{"SOPS_AGE_RECIPIENT", recipient}});
+  // sops runs it with its own standard error, and standard input from nowhere.
+  ChildSpec spec;
+  spec.argv = argv;
+  spec.env["SOPS_AGE_RECIPIENT"] = recipient;
+  spec.err = ChildOutput::inherit();
+  auto res = run_child(spec);
+  if (!res.started) throw varan::Error("failed to execute command " + command + ": " + res.error);
   if (res.status != 0)
     throw varan::Error("failed to execute command " + command + ": exit status " +
                        std::to_string(res.status));

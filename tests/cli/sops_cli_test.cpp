@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/process.h"
 #include "tests/support/support.h"
 
 namespace varan::test {
@@ -181,14 +182,10 @@ TEST(SopsDecryptFolder, AProcessKilledMidWriteNeverLeavesAPartialTarget) {
   int killed = 0, mid_write = 0;
   for (int i = 1; i <= 12; ++i) {
     write_text(s.dir / "blob.bin", old_contents);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      for (const auto& [k, v] : s.env)
-        ::setenv(k.c_str(), v.c_str(), 1);
-      ::execl(SOPS_DECRYPT_BIN, SOPS_DECRYPT_BIN, s.dir.path().c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    pid_t pid = start_child({.argv = {SOPS_DECRYPT_BIN, s.dir.path()},
+                             .env = s.env,
+                             .out = ChildOutput::inherit(),
+                             .err = ChildOutput::inherit()});
     int status = 0;
     bool done = false;
     for (;;) {

@@ -4,8 +4,9 @@
 // recreates exactly those two; a commit that changes nothing for the engine leaves
 // everything alone under --if-changed. Failures (a tampered .sops.env, a failing pre_deploy,
 // a bad compose file, an unreachable remote) leave running containers and the previous
-// .env as they were. The token is nowhere on disk or in output; a repo owned by another
-// user opens only when trusted; a deploy whose hooks are sops-decrypt starts no process.
+// .env as they were. The token is nowhere on disk or in output; a stack folder under the
+// root opens whoever owns it; a deploy whose hooks are sops-decrypt starts no process.
+// git/ alone (pull, pins, trust, reclone) is tested in tests/git.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -16,7 +17,6 @@
 #include <thread>
 
 #include "engine/compose/labels.h"
-#include "git/repo.h"
 #include "hooks/deploy.h"
 #include "tests/support/engine_proxy.h"
 #include "tests/support/engine_support.h"
@@ -27,7 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace varan::hooks;
-using namespace varan::git;
 
 const std::string kToken = "tok-9f3a7c1e5b2d8046";
 
@@ -291,28 +290,9 @@ TEST_F(Deploy, TheTokenIsNowhereOnDiskOrInOutput) {
   EXPECT_EQ(all_text(r).find("wrong-token-5555"), std::string::npos) << all_text(r);
 }
 
-TEST_F(Deploy, ARepoOwnedByAnotherUserOpensOnlyWhenTrusted) {
+// git::sync_repo's trust rules are tested in tests/git; here, through a deploy.
+TEST_F(Deploy, AStackFolderUnderTheRootIsTrustedWhoeverOwnsIt) {
   VARAN_REQUIRE(::geteuid() == 0, "root, to chown the checkout to another user");
-  std::string dir = tmp_ / "elsewhere";
-  RepoSpec spec{server_->url("stacks"), "main", "", "", SecretString(kToken), ""};
-  ASSERT_EQ(sync_repo(spec, dir, {}).after.hash, head_);
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    ::lchown(e.path().c_str(), 4242, 4242);
-  ::chown(dir.c_str(), 4242, 4242);
-  try {
-    sync_repo(spec, dir, {});
-    FAIL() << "an untrusted repo was opened";
-  } catch (const git::Error& e) {
-    std::string m = e.what();
-    EXPECT_NE(m.find("owned by uid 4242"), std::string::npos) << m;
-    EXPECT_NE(m.find("safe_directories"), std::string::npos) << m;
-    EXPECT_EQ(m.find("not a git repository"), std::string::npos) << m;
-  }
-  write_text(work_ + "/app/x.txt", "x\n");
-  std::string next = server_->commit(work_, "next");
-  EXPECT_EQ(sync_repo(spec, dir, {"", {dir}}).after.hash, next);
-  EXPECT_EQ(sync_repo(spec, dir, {"", {"*"}}).after.hash, next);
-  EXPECT_EQ(sync_repo(spec, dir, {tmp_.path(), {}}).after.hash, next);  // under the root
   // Through a deploy: a stack folder under Varan's root is trusted whoever owns it.
   ASSERT_TRUE(deploy().success);
   for (const auto& e : fs::recursive_directory_iterator(root_ + "/" + project_))
@@ -382,42 +362,6 @@ TEST_F(Deploy, TwoDeploysOfOneStackNeverOverlap) {
 
 // The repo is brought to the remote: local edits go, ignored and untracked files stay;
 // orphan branches (a branch per service) and pinned commits work.
-TEST_F(Deploy, PullDiscardsEditsKeepsUntrackedFollowsOrphanBranchesAndPins) {
-  std::string dir = tmp_ / "clone";
-  RepoSpec spec{server_->url("stacks"), "main", "", "", SecretString(kToken), ""};
-  SyncResult first = sync_repo(spec, dir, {dir, {}});
-  EXPECT_TRUE(first.cloned);
-  write_text(dir + "/README.md", "local edit\n");
-  write_text(dir + "/app/.env", "KEEP=1\n");
-  write_text(work_ + "/README.md", "remote edit\n");
-  std::string second = server_->commit(work_, "second");
-  SyncResult r = sync_repo(spec, dir, {dir, {}});
-  EXPECT_FALSE(r.cloned);
-  EXPECT_EQ(r.before.hash, head_);
-  EXPECT_EQ(r.after.hash, second);
-  EXPECT_EQ(r.after.message, "second");
-  EXPECT_EQ(read_text(dir + "/README.md"), "remote edit\n");
-  EXPECT_EQ(read_text(dir + "/app/.env"), "KEEP=1\n");
-  // An orphan branch with other files, then back to main.
-  git(work_, {"checkout", "-q", "--orphan", "svc-only"});
-  git(work_, {"rm", "-rq", "--cached", "."});
-  fs::remove_all(work_ + "/app");
-  write_text(work_ + "/only.yaml", "services: {}\n");
-  std::string orphan = server_->commit(work_, "orphan root", "svc-only");
-  spec.branch = "svc-only";
-  r = sync_repo(spec, dir, {dir, {}});
-  EXPECT_EQ(r.after.hash, orphan);
-  EXPECT_TRUE(file_exists(dir + "/only.yaml"));
-  EXPECT_FALSE(file_exists(dir + "/app/compose.yaml"));
-  spec.branch = "main";
-  spec.commit = head_;  // pinned to the first commit
-  r = sync_repo(spec, dir, {dir, {}});
-  EXPECT_EQ(r.after.hash, head_);
-  EXPECT_EQ(read_text(dir + "/README.md"), "stacks\n");
-  spec.commit = "0123456789abcdef0123456789abcdef01234567";
-  EXPECT_THROW(sync_repo(spec, dir, {dir, {}}), git::Error);
-}
-
 // A stack whose files are on the host (no repo): --if-changed works for it too, and with
 // write_plaintext = false the decrypted values reach the containers without touching disk.
 TEST_F(Deploy, FilesOnHostIfChangedAndPlaintextKeptInMemory) {

@@ -4,8 +4,6 @@
 #include <sys/socket.h>
 
 #include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,9 +17,8 @@
 #include <random>
 #include <sstream>
 
+#include "common/process.h"
 #include "secrets/primitives.h"
-
-extern char** environ;
 
 namespace varan::test {
 
@@ -54,111 +51,14 @@ std::optional<std::string> which(const std::string& program) {
 }
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& opts) {
-  // A child that exits without reading all its input must not kill the test.
-  ::signal(SIGPIPE, SIG_IGN);
+  ChildSpec spec{.argv = argv, .cwd = opts.cwd, .env = opts.env, .input = opts.input};
+  if (opts.stdout_path) spec.out = ChildOutput::file(*opts.stdout_path);
+  ChildResult c = run_child(spec);
   RunResult res;
-  auto exe = which(argv.at(0));
-  if (!exe) {
-    res.status = 127;
-    res.err = argv[0] + ": not found";
-    return res;
-  }
-  int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
-    throw std::runtime_error("pipe");
-  int out_file = -1;
-  if (opts.stdout_path) {
-    out_file = ::open(opts.stdout_path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out_file < 0) throw std::runtime_error("open " + *opts.stdout_path);
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out_file >= 0 ? out_file : out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
-
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e; ++e) {
-    std::string kv = *e;
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  for (const auto& [k, v] : opts.env)
-    env[k] = v;
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env)
-    env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp, args;
-  for (auto& s : env_strings)
-    envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& a : argv_copy)
-    args.push_back(a.data());
-  args.push_back(nullptr);
-
-  pid_t pid;
-  int rc = posix_spawn(&pid, exe->c_str(), &fa, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(in[0]);
-  ::close(out[1]);
-  ::close(err[1]);
-  if (out_file >= 0) ::close(out_file);
-  if (rc != 0) {
-    ::close(in[1]);
-    ::close(out[0]);
-    ::close(err[0]);
-    res.status = 127;
-    res.err = std::strerror(rc);
-    return res;
-  }
-  ::fcntl(in[1], F_SETFL, O_NONBLOCK);
-  std::size_t written = 0;
-  int in_fd = in[1];
-  if (opts.input.empty()) {
-    ::close(in_fd);
-    in_fd = -1;
-  }
-  int out_fd = out[0], err_fd = err[0];
-  char buf[65536];
-  while (out_fd >= 0 || err_fd >= 0 || in_fd >= 0) {
-    pollfd fds[3];
-    int n = 0;
-    if (in_fd >= 0) fds[n++] = {in_fd, POLLOUT, 0};
-    if (out_fd >= 0) fds[n++] = {out_fd, POLLIN, 0};
-    if (err_fd >= 0) fds[n++] = {err_fd, POLLIN, 0};
-    if (::poll(fds, n, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < n; ++i) {
-      if (!fds[i].revents) continue;
-      if (fds[i].fd == in_fd) {
-        ssize_t w = ::write(in_fd, opts.input.data() + written, opts.input.size() - written);
-        if (w > 0) written += static_cast<std::size_t>(w);
-        if (w < 0 && errno != EAGAIN) written = opts.input.size();
-        if (written == opts.input.size()) {
-          ::close(in_fd);
-          in_fd = -1;
-        }
-      } else {
-        ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
-        if (r <= 0) {
-          ::close(fds[i].fd);
-          (fds[i].fd == out_fd ? out_fd : err_fd) = -1;
-        } else {
-          (fds[i].fd == out_fd ? res.out : res.err).append(buf, static_cast<std::size_t>(r));
-        }
-      }
-    }
-  }
-  int status = 0;
-  rusage ru{};
-  while (::wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
-  }
-  res.max_rss_kib = ru.ru_maxrss;
-  res.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  res.status = c.status;
+  res.out = text_of(c.out);
+  res.err = c.started ? text_of(c.err) : c.error;
+  res.max_rss_kib = c.max_rss_kib;
   return res;
 }
 
@@ -243,29 +143,13 @@ int free_port() {
 namespace {
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log,
             const DaemonOptions& opts) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    for (const auto& [k, v] : opts.env)
-      ::setenv(k.c_str(), v.c_str(), 1);
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    if (opts.nofile) {
-      rlimit lim{*opts.nofile, *opts.nofile};
-      if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(126);
-    }
-    if (opts.uid && (::setgid(*opts.uid) != 0 || ::setuid(*opts.uid) != 0)) ::_exit(126);
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
+  return start_child({.argv = argv,
+                      .env = opts.env,
+                      .out = ChildOutput::file(log, true),
+                      .err = ChildOutput::file(log, true),
+                      .own_group = true,
+                      .nofile = opts.nofile,
+                      .uid = opts.uid});
 }
 }  // namespace
 
