@@ -133,7 +133,7 @@ UpResult up(engine::Client& client, const Project& project, const UpOptions& opt
         client.pull_image(a.name);
     } catch (const std::exception& e) {
       bool present = !observed.image_ids[a.name].empty();
-      if (present && policy == "always") {
+      if (present && (policy == "always" || policy == "refresh")) {
         if (opts.apply.progress)
           opts.apply.progress(" Image " + a.name +
                               "  pull failed, using the local image: " + e.what());

@@ -64,8 +64,10 @@ Json create_body(const Project& p, const Service& s, int number, const std::stri
   if (c.contains("entrypoint")) body["Entrypoint"] = c["entrypoint"];
   Json env = Json::array();
   const Json environment = c.value("environment", Json::object());
+  // A key without a value (`environment: [KEY]`, KEY unset) goes as `KEY`: the engine then
+  // removes the image's value of it, as compose has it.
   for (const auto& [k, v] : environment.items())
-    env.push_back(k + "=" + v.get<std::string>());
+    env.push_back(v.is_null() ? k : k + "=" + v.get<std::string>());
   body["Env"] = env;
   auto l = container_labels(p, s, number, image_id);
   if (!replaces.empty()) l[labels::kReplace] = replaces;

@@ -24,4 +24,13 @@ bool FileSource::is_file(const std::string& path) const {
   return overlaid(path) || std::filesystem::is_regular_file(path, ec);
 }
 
+std::string FileSource::why_not_a_file(const std::string& path) const {
+  if (is_file(path)) return "";
+  std::error_code ec;
+  auto st = std::filesystem::status(path, ec);
+  if (st.type() == std::filesystem::file_type::not_found || ec) return "not found";
+  if (st.type() == std::filesystem::file_type::directory) return "is a folder";
+  return "is not a regular file";
+}
+
 }  // namespace varan::compose

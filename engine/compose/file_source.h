@@ -20,6 +20,9 @@ class FileSource {
   std::string read(const std::string& path) const;
   /// Whether `path` is given in memory or is a regular file on disk.
   bool is_file(const std::string& path) const;
+  /// Why `path` is not a file, for a message: "not found", "is a folder", "is not a regular
+  /// file" ("" when it is one).
+  std::string why_not_a_file(const std::string& path) const;
 
  private:
   const std::map<std::string, std::string>* overlay_;

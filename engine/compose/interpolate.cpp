@@ -38,16 +38,27 @@ class Interpolator {
   // enclosing ${...}, which is consumed.
   std::string expand(std::size_t& i, bool nested) {
     std::string out;
+    std::size_t braces = 0;  // plain `{` in an argument, each closed by its own `}` (${A:-{b}})
     while (i < text_.size()) {
       char c = text_[i];
       if (nested && c == '}') {
         ++i;
-        return out;
+        if (braces == 0) return out;
+        --braces;
+        append(out, "}", "");
+        continue;
+      }
+      if (nested && c == '{') {
+        ++i;
+        ++braces;
+        append(out, "{", "");
+        continue;
       }
       if (c != '$') {
         // Plain text in one piece: a value that is mostly text costs no more than a copy.
         std::size_t e = i + 1;
-        while (e < text_.size() && text_[e] != '$' && !(nested && text_[e] == '}'))
+        while (e < text_.size() && text_[e] != '$' &&
+               !(nested && (text_[e] == '}' || text_[e] == '{')))
           ++e;
         append(out, text_.substr(i, e - i), "");
         i = e;
@@ -152,9 +163,9 @@ class Interpolator {
           i += 2;
           continue;
         }
-        if (c == '$' && i + 1 < text_.size() && text_[i + 1] == '{') {
+        if (c == '{') {  // a nested ${...} or a plain brace: both close with their own }
           ++depth;
-          i += 2;
+          ++i;
           continue;
         }
         if (c == '}') {

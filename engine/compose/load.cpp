@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <set>
 
 #include "engine/compose/dotenv.h"
@@ -11,6 +12,7 @@
 #include "engine/compose/merge.h"
 #include "engine/compose/syntax.h"
 #include "engine/compose/typing.h"
+#include "engine/compose/units.h"
 
 namespace varan::compose {
 
@@ -30,16 +32,43 @@ class Loader {
     Project p;
     p.env_files = pe_.env_files;
 
-    // Each file: parse, interpolate, long syntax; then merge them in order.
-    YNode merged = YNode::mapping();
+    // Every file and document parsed first: the project's name (the last `name:`) is known,
+    // and given to interpolation as COMPOSE_PROJECT_NAME, before any file is interpolated.
+    std::vector<std::vector<YNode>> parsed;
+    const YNode* name_key = nullptr;
     for (const auto& f : pe_.files) {
-      YNode root = load_file(f, pe_.project_dir);
-      merge_files(merged, root);
-      p.config_files.push_back(f);
+      parsed.push_back(parse_file(f));
+      bool empty = true;
+      for (const auto& doc : parsed.back()) {
+        if (doc.is_map() && !doc.map.empty()) empty = false;
+        if (const YNode* n = doc.is_map() ? doc.find("name") : nullptr) {
+          if (n->kind == YNode::Kind::kScalar && !n->value.empty() && !is_non_string_scalar(*n))
+            name_key = n;
+          else if (n->kind != YNode::Kind::kNull || !n->tag.empty())
+            fail_at(*n, "name must be a string");
+        }
+      }
+      if (empty) throw Error(f + ": empty compose file (it needs services: or another key)");
     }
-    drop_resets(merged);
-    for (const auto& name : interp_.unset)
-      p.warnings.push_back("The \"" + name +
+    std::optional<YNode> name;
+    if (name_key) {
+      name = *name_key;
+      interp_.lookup = lookup_in(pe_.env);
+      interp_.budget = &budget_;
+      interpolate_tree(*name, interp_);
+    }
+    p.name = resolve_project_name(opts_, pe_, name ? &*name : nullptr);
+    pe_.env["COMPOSE_PROJECT_NAME"] = p.name;
+
+    // Each document: interpolate, long syntax; then merge them in order.
+    YNode merged = YNode::mapping();
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      merge_files(merged, prepare(std::move(parsed[i]), pe_.project_dir));
+      p.config_files.push_back(pe_.files[i]);
+    }
+    drop_resets_outside_services(merged);
+    for (const auto& unset : interp_.unset)
+      p.warnings.push_back("The \"" + unset +
                            "\" variable is not set. Defaulting to a blank string.");
 
     for (const auto& [k, v] : merged.map) {
@@ -56,7 +85,6 @@ class Loader {
         throw Error(v.where() + ": unknown top-level key \"" + k + "\" (misspelt?)");
     }
 
-    p.name = resolve_project_name(opts_, pe_, merged.find("name"));
     p.working_dir = pe_.project_dir;
 
     type_resources(merged, p);
@@ -65,30 +93,53 @@ class Loader {
   }
 
  private:
-  YNode load_file(const std::string& file, const std::string& base) {
+  // The documents of one file, parsed (`version` dropped with a warning).
+  std::vector<YNode> parse_file(const std::string& file) {
     std::string text;
     try {
       text = files_.read(file);
     } catch (const varan::Error& e) {
       throw Error(std::string(e.what()));
     }
-    YNode root = parse_yaml(text, file, &budget_);
-    if (const YNode* v = root.find("version")) {
-      warnings_.push_back(v->where() + ": the attribute `version` is obsolete, it will be ignored");
-      root.erase("version");
+    std::vector<YNode> docs = parse_yaml_documents(text, file, &budget_);
+    for (auto& doc : docs) {
+      if (const YNode* v = doc.is_map() ? doc.find("version") : nullptr) {
+        warnings_.push_back(v->where() +
+                            ": the attribute `version` is obsolete, it will be ignored");
+        doc.erase("version");
+      }
     }
-    interp_.lookup = lookup_in(pe_.env);
-    interp_.budget = &budget_;
-    interpolate_tree(root, interp_);
-    canonical_file(root, base, pe_.home);
-    return root;
+    return docs;
+  }
+
+  // A file's documents interpolated, in long syntax, and merged in order (a later document
+  // overrides an earlier one, as a later -f file does). `!reset` / `!override` tags inside
+  // services stay until `extends` is resolved.
+  YNode prepare(std::vector<YNode> docs, const std::string& base) {
+    std::optional<YNode> out;
+    for (auto& doc : docs) {
+      if (!doc.is_map()) continue;
+      interp_.lookup = lookup_in(pe_.env);
+      interp_.budget = &budget_;
+      interpolate_tree(doc, interp_);
+      canonical_file(doc, base, pe_.home);
+      if (!out)
+        out = std::move(doc);  // as it is: its tags act when it merges into the project
+      else
+        merge_files(*out, doc);
+    }
+    return out ? std::move(*out) : YNode::mapping();
+  }
+
+  YNode load_file(const std::string& file, const std::string& base) {
+    return prepare(parse_file(file), base);
   }
 
   const YNode& other_file_services(const std::string& file) {
     auto it = other_files_.find(file);
     if (it == other_files_.end()) {
       YNode root = load_file(file, fs::path(file).parent_path().string());
-      drop_resets(root);
+      drop_resets_outside_services(root);
       it = other_files_.emplace(file, std::move(root)).first;
     }
     static const YNode kEmpty = YNode::mapping();
@@ -118,6 +169,8 @@ class Loader {
       const YNode* pool = from.empty() ? &services : &other_file_services(from);
       if (const YNode* f = ext->find("file"); f && f->kind == YNode::Kind::kScalar) {
         from = f->value;
+        if (std::string why = files_.why_not_a_file(from); !why.empty())
+          fail_at(*f, "extends: file " + from + " " + why);
         pool = &other_file_services(from);
       }
       std::string id = from + "#" + target->value;
@@ -134,13 +187,15 @@ class Loader {
     if (it == resolved_.end()) {
       YNode base = *chain.back().def;
       base.erase("extends");
+      drop_resets(base);  // a `!reset` with nothing under it
       it = resolved_.emplace(chain.back().id, std::move(base)).first;
     }
     for (std::size_t k = chain.size() - 1; k-- > 0;) {
       YNode out = it->second;
       YNode self = *chain[k].def;
       self.erase("extends");
-      merge_service(out, self);
+      merge_service(out, self);  // its `!reset` / `!override` act on what it extends
+      drop_resets(out);
       it = resolved_.emplace(chain[k].id, std::move(out)).first;
     }
     return it->second;
@@ -348,7 +403,8 @@ class Loader {
                               r["source"].get<std::string>() + "\"");
       }
     }
-    // Cycles.
+    // Cycles, searched as compose-go does (services and their dependencies by name), so the
+    // same cycle is reported the same way; the message says where the first one is defined.
     std::map<std::string, int> state;  // 1 visiting, 2 done
     std::vector<std::string> path;
     std::function<void(const Service&)> visit = [&](const Service& s) {
@@ -360,7 +416,9 @@ class Loader {
           auto start = std::find(path.begin(), path.end(), d.service);
           for (auto it = start; it != path.end(); ++it)
             cycle += *it + " -> ";
-          throw Error("dependency cycle detected: " + cycle + d.service);
+          const YNode* at = services->find(d.service);
+          throw Error((at ? at->where() + ": " : std::string()) +
+                      "dependency cycle detected: " + cycle + d.service);
         }
         if (state[d.service] == 0)
           if (const Service* dep = p.find(d.service)) visit(*dep);
@@ -368,8 +426,13 @@ class Loader {
       path.pop_back();
       state[s.name] = 2;
     };
+    std::vector<const Service*> by_name;
     for (const auto& s : p.services)
-      if (state[s.name] == 0) visit(s);
+      by_name.push_back(&s);
+    std::sort(by_name.begin(), by_name.end(),
+              [](const Service* a, const Service* b) { return a->name < b->name; });
+    for (const Service* s : by_name)
+      if (state[s->name] == 0) visit(*s);
   }
 
   Service type_service(const std::string& name, const YNode& def, Project& p) {
@@ -400,10 +463,12 @@ class Loader {
             else if (!fmt.empty())
               t.fail(*f, "env_file.format", "expected raw, got \"" + fmt + "\"");
           }
-          if (!files_.is_file(path->value)) {
-            if (!required) continue;
+          if (std::string why = files_.why_not_a_file(path->value); !why.empty()) {
+            if (!required && why == "not found") continue;
             t.fail(e, k,
-                   "env file " + path->value + " not found (create it, or set required: false)");
+                   "env file " + path->value + " " + why +
+                       (why == "not found" ? " (create it, or set required: false)"
+                                           : " (env_file names a file of KEY=VALUE lines)"));
           }
           std::string text = files_.read(path->value);
           for (auto& [ek, ev] : parse_dotenv(text, path->value, lookup_in(pe_.env), raw, &budget_))
@@ -414,11 +479,13 @@ class Loader {
       Json out;
       if (t.key(k, v, out)) s.config[k] = std::move(out);
     }
-    // environment: over env_file; a key without a value comes from the project environment.
+    // environment: over env_file; a key without a value comes from the project environment,
+    // and stays without one (null, over an env_file's value) when that has none.
     if (s.config.contains("environment")) {
       for (auto& [k, v] : s.config["environment"].items()) {
         if (v.is_null()) {
-          if (auto it = pe_.env.find(k); it != pe_.env.end()) env[k] = it->second;
+          auto it = pe_.env.find(k);
+          env[k] = it != pe_.env.end() ? Json(it->second) : Json(nullptr);
         } else {
           env[k] = v;
         }
@@ -435,6 +502,14 @@ class Loader {
                   "\" has no image; set image: (varan compose does not build)");
     s.container_name = s.config.value("container_name", "");
     s.pull_policy = s.config.value("pull_policy", "missing");
+    // compose-go's GetPullPolicy: daily, weekly and every_<interval> refresh an image whose
+    // local tag is older than that; a bare `refresh` (no interval) reads as missing.
+    if (auto every = pull_refresh_seconds(s.pull_policy)) {
+      s.pull_policy = "refresh";
+      s.pull_refresh_s = *every;
+    } else if (s.pull_policy == "refresh") {
+      s.pull_policy = "missing";
+    }
     if (s.config.contains("scale")) {
       s.scale = s.config["scale"];
     } else if (s.config.contains("deploy") && s.config["deploy"].contains("replicas")) {

@@ -46,21 +46,35 @@ bool same(const YNode& a, const YNode& b) {
 
 void merge_value(YNode& base, const YNode& over, const std::string& key, bool in_service);
 
+// Inside a service the tags are kept where they land: the service may extend another, and
+// its `!reset` / `!override` act on that one too (load.cpp drops them once `extends` is
+// resolved). Elsewhere they act here and go.
 void merge_mapping(YNode& base, const YNode& over, bool in_service) {
   for (const auto& [k, v] : over.map) {
-    if (is_reset(v)) {
+    if (is_reset(v) && !in_service) {
       base.erase(k);
       continue;
     }
     YNode* b = base.find(k);
-    if (!b || is_override(v)) {
-      YNode copy = untagged(v);
-      drop_resets(copy);
+    if (!b || is_override(v) || is_reset(v)) {
+      YNode copy = in_service ? v : untagged(v);
+      if (!in_service) drop_resets(copy);
       base.set(k, std::move(copy));
       continue;
     }
     merge_value(*b, v, k, in_service);
   }
+}
+
+// A `services` mapping copied where nothing was under it: `!reset` services go, the
+// tags inside the others stay (see merge_mapping).
+YNode services_copy(const YNode& services) {
+  YNode copy = untagged(services);
+  if (!copy.is_map()) return copy;
+  std::erase_if(copy.map, [](const auto& kv) { return is_reset(kv.second); });
+  for (auto& [name, svc] : copy.map)
+    if (is_override(svc)) svc.tag.clear();
+  return copy;
 }
 
 const std::set<std::string, std::less<>> kReplaced = {"command", "entrypoint", "test"};
@@ -130,6 +144,17 @@ void drop_resets(YNode& node) {
   if (is_override(node)) node.tag.clear();
 }
 
+void drop_resets_outside_services(YNode& root) {
+  if (!root.is_map()) return drop_resets(root);
+  std::erase_if(root.map, [](const auto& kv) { return is_reset(kv.second); });
+  for (auto& [k, v] : root.map) {
+    if (k == "services")
+      v = services_copy(v);
+    else
+      drop_resets(v);
+  }
+}
+
 void merge_service(YNode& base, const YNode& over) { merge_mapping(base, over, true); }
 
 void merge_files(YNode& base, const YNode& over) {
@@ -140,8 +165,8 @@ void merge_files(YNode& base, const YNode& over) {
     }
     YNode* b = base.find(k);
     if (!b || is_override(v) || !b->is_map() || !v.is_map()) {
-      YNode copy = untagged(v);
-      drop_resets(copy);
+      YNode copy = k == "services" ? services_copy(v) : untagged(v);
+      if (k != "services") drop_resets(copy);
       base.set(k, std::move(copy));
       continue;
     }
@@ -151,9 +176,7 @@ void merge_files(YNode& base, const YNode& over) {
         if (is_reset(svc)) {
           b->erase(name);
         } else if (!bs || is_override(svc) || !bs->is_map() || !svc.is_map()) {
-          YNode copy = untagged(svc);
-          drop_resets(copy);
-          b->set(name, std::move(copy));
+          b->set(name, untagged(svc));
         } else {
           merge_service(*bs, svc);
         }

@@ -19,4 +19,8 @@ void merge_service(YNode& base, const YNode& over);
 /// Removes `!reset` values left where nothing was merged over them (the first file).
 void drop_resets(YNode& node);
 
+/// drop_resets everywhere but inside the services' definitions, whose tags must reach
+/// `extends` first (the loader drops them from each service once it is resolved).
+void drop_resets_outside_services(YNode& root);
+
 }  // namespace varan::compose

@@ -203,17 +203,17 @@ std::vector<std::string> Project::dependency_order() const {
 
 // Every string of a compose file is interpolated when it loads, so a resolved value that holds
 // a `$` prints as `$$` (as docker-compose config does): the printed model loads back to itself.
-static Json dollars_escaped(Json j) {
-  if (j.is_string()) {
-    const auto& s = j.get_ref<const std::string&>();
-    if (s.find('$') == std::string::npos) return j;
-    std::string out;
-    for (char c : s) {
-      out += c;
-      if (c == '$') out += '$';
-    }
-    return out;
+static std::string dollars_escaped(const std::string& s) {
+  if (s.find('$') == std::string::npos) return s;
+  std::string out;
+  for (char c : s) {
+    out += c;
+    if (c == '$') out += '$';
   }
+  return out;
+}
+static Json dollars_escaped(Json j) {
+  if (j.is_string()) return dollars_escaped(j.get_ref<const std::string&>());
   if (j.is_structured())
     for (auto& v : j)
       v = dollars_escaped(std::move(v));
@@ -250,7 +250,7 @@ std::string Project::to_yaml() const {
     Json m = Json::object();
     for (const auto& r : rs) {
       Json c = dollars_escaped(r.config);
-      c["name"] = dollars_escaped(r.name);
+      c["name"] = dollars_escaped(Json(r.name));
       m[r.key] = c;
     }
     out += std::string(title) + ":\n";

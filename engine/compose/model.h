@@ -29,7 +29,8 @@ struct Service {
   std::vector<std::string> profiles;
   int scale = 1;
   std::string image, container_name;
-  std::string pull_policy = "missing";  // always, never, missing
+  std::string pull_policy = "missing";  // always, never, missing, refresh
+  long long pull_refresh_s = 0;         // refresh: pull when the local tag is older than this
   std::string network_mode;             // "" (project networks), host, none, bridge, container:X
 
   /// Networks by key in attach order (highest priority first), empty with network_mode.

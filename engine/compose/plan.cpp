@@ -1,6 +1,7 @@
 #include "engine/compose/plan.h"
 
 #include <algorithm>
+#include <ctime>
 #include <functional>
 
 #include "engine/client.h"
@@ -87,6 +88,27 @@ std::vector<const engine::ContainerSummary*> service_containers(const Observed& 
   return out;
 }
 
+// The engine's Metadata.LastTagTime ("2026-12-03T20:01:02.123456789Z") in Unix seconds; 0
+// when it is missing or zero (never tagged here: as old as can be).
+long long image_tagged_at(const Json& image) {
+  const Json* t = nullptr;
+  if (auto m = image.find("Metadata"); m != image.end() && m->is_object())
+    if (auto l = m->find("LastTagTime"); l != m->end() && l->is_string()) t = &*l;
+  if (!t) return 0;
+  std::tm tm{};
+  const std::string& text = t->get_ref<const std::string&>();
+  if (!strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) || tm.tm_year < 70) return 0;
+  long long at = static_cast<long long>(timegm(&tm));
+  // An offset other than Z ("+01:00") moves it.
+  std::size_t zone = text.find_first_of("Z+-", 19);
+  if (zone != std::string::npos && text[zone] != 'Z' && text.size() >= zone + 6) {
+    long long off =
+        std::stoll(text.substr(zone + 1, 2)) * 3600 + std::stoll(text.substr(zone + 4, 2)) * 60;
+    at += text[zone] == '+' ? -off : off;
+  }
+  return at;
+}
+
 Observed observe(engine::Client& client, const Project& project) {
   Observed o;
   o.containers = client.list_containers(
@@ -94,7 +116,9 @@ Observed observe(engine::Client& client, const Project& project) {
   for (const auto& s : project.services) {
     if (o.image_ids.contains(s.image)) continue;
     try {
-      o.image_ids[s.image] = client.inspect_image(s.image).id;
+      engine::ImageInspect image = client.inspect_image(s.image);
+      o.image_ids[s.image] = image.id;
+      o.image_tagged[s.image] = image_tagged_at(image.raw);
     } catch (const engine::NotFound&) {
       o.image_ids[s.image] = "";
     }
@@ -153,9 +177,18 @@ Plan make_plan(const Project& p, const Observed& o, const PlanOptions& opts) {
     if (!selected.contains(name) || pulled.contains(s.image)) continue;
     std::string policy = opts.pull.empty() ? s.pull_policy : opts.pull;
     bool present = !o.image_ids.at(s.image).empty();
-    if (policy == "always" || (!present && policy != "never")) {
-      plan.actions.push_back(
-          {Op::kPull, "", 0, "", s.image, present ? "pull policy always" : "not present locally"});
+    std::string why = present ? "" : "not present locally";
+    if (policy == "always" && present) why = "pull policy always";
+    if (policy == "refresh" && present && opts.pull.empty()) {
+      auto it = o.image_tagged.find(s.image);
+      long long age = opts.now - (it == o.image_tagged.end() ? 0 : it->second);
+      if (age >= s.pull_refresh_s)
+        why = "pull policy " + s.config.value("pull_policy", "") + ": tagged here " +
+              (it == o.image_tagged.end() || it->second == 0 ? std::string("at an unknown time")
+                                                             : std::to_string(age) + " s ago");
+    }
+    if (!why.empty() && policy != "never") {
+      plan.actions.push_back({Op::kPull, "", 0, "", s.image, why});
       pulled.insert(s.image);
     }
   }

@@ -4,6 +4,7 @@
 /// so it can be printed (`up --dry-run`) and tested from recorded state.
 #pragma once
 
+#include <ctime>
 #include <map>
 #include <set>
 #include <string>
@@ -22,9 +23,14 @@ namespace varan::compose {
 struct Observed {
   std::vector<engine::ContainerSummary> containers;  // every container with the project label
   std::map<std::string, std::string> image_ids;      // image reference -> ID, "" when not present
+  std::map<std::string, long long> image_tagged;     // reference -> when tagged here (Unix s)
   std::set<std::string> networks;                    // names known to exist
   std::set<std::string> volumes;                     // names known to exist
 };
+
+/// When an image was tagged on this engine (its inspect's Metadata.LastTagTime), in Unix
+/// seconds; 0 when it was never tagged here or the time can't be read.
+long long image_tagged_at(const Json& image_inspect);
 
 /// Reads the state a plan needs with as few calls as possible: one container list, one
 /// inspect per distinct image, and a network or volume list only when a resource the
@@ -61,6 +67,7 @@ struct PlanOptions {
   bool remove_orphans = false;
   std::vector<std::string> services;  // only these and what they depend on; empty: all
   std::string pull;                   // --pull: always, missing, never; "" follows pull_policy
+  long long now = static_cast<long long>(std::time(nullptr));  // for pull_policy refresh
 };
 
 struct Plan {

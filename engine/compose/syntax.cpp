@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "engine/compose/load_internal.h"
 
@@ -152,6 +153,37 @@ YNode short_volume(const YNode& e, const std::string& service, const std::string
   return m;
 }
 
+std::string text_of(const YNode* n) { return n && n->kind == YNode::Kind::kScalar ? n->value : ""; }
+
+// A published port as compose-go tells duplicates apart: host IP, published, target, protocol.
+std::string port_key(const YNode& e) {
+  if (!e.is_map()) return e.value;
+  std::string ip = text_of(e.find("host_ip")), proto = text_of(e.find("protocol"));
+  return (ip.empty() ? "0.0.0.0" : ip) + ":" + text_of(e.find("published")) + ":" +
+         text_of(e.find("target")) + "/" + (proto.empty() ? "tcp" : proto);
+}
+
+// Entries of one file's list with the same key are one: the last one's value, in the first
+// one's place (compose-go's EnforceUnicity). Entries without a key are all kept.
+template <class Key>
+void unique_entries(YNode& list, Key key) {
+  std::map<std::string, std::size_t> first;
+  std::vector<YNode> out;
+  for (auto& e : list.seq) {
+    std::string k = key(e);
+    if (k.empty()) {
+      out.push_back(std::move(e));
+      continue;
+    }
+    auto [it, fresh] = first.emplace(k, out.size());
+    if (fresh)
+      out.push_back(std::move(e));
+    else
+      out[it->second] = std::move(e);
+  }
+  list.seq = std::move(out);
+}
+
 void canonical_service(YNode& svc, const std::string& name, const std::string& base,
                        const std::string& home) {
   if (!svc.is_map()) {
@@ -163,6 +195,14 @@ void canonical_service(YNode& svc, const std::string& name, const std::string& b
   }
   for (auto& [key, v] : svc.map) {
     if (v.tag == "!reset") continue;
+    // A list rewritten as a mapping keeps its `!override` (it must reach merge and extends).
+    struct KeepTag {
+      YNode& node;
+      std::string tag;
+      ~KeepTag() {
+        if (node.tag.empty()) node.tag = tag;
+      }
+    } keep{v, v.tag};
     if (key == "environment") {
       list_to_map(v, name, key, true);
     } else if (key == "labels" || key == "annotations" || key == "sysctls") {
@@ -194,6 +234,7 @@ void canonical_service(YNode& svc, const std::string& name, const std::string& b
         }
       }
       v = std::move(out);
+      unique_entries(v, port_key);
     } else if (key == "volumes") {
       if (!v.is_seq()) continue;
       for (auto& e : v.seq) {
@@ -206,6 +247,7 @@ void canonical_service(YNode& svc, const std::string& name, const std::string& b
             s->value = absolute_in(base, s->value, home);
         }
       }
+      unique_entries(v, [](const YNode& e) { return text_of(e.find("target")); });
     } else if (key == "depends_on") {
       if (v.is_seq()) {
         YNode m = at(v, YNode::mapping());
@@ -276,6 +318,11 @@ void list_to_map(YNode& n, const std::string& service, const std::string& key, b
     if (e.kind != YNode::Kind::kScalar)
       fail_at(e, svc_key(service, key) + ": entries must be KEY=VALUE strings");
     std::size_t eq = e.value.find('=');
+    std::string k = e.value.substr(0, eq);
+    if (bare_is_null && !k.empty() && std::isspace(static_cast<unsigned char>(k.back())))
+      fail_at(e, svc_key(service, key) + ": environment variable \"" + k +
+                     "\" is declared with a trailing space; write KEY=VALUE with no space "
+                     "before the =");
     if (eq == std::string::npos) {
       m.set(e.value, bare_is_null ? at(e, YNode()) : str_at(e, ""));
     } else {
@@ -287,8 +334,14 @@ void list_to_map(YNode& n, const std::string& service, const std::string& key, b
 
 void canonical_file(YNode& root, const std::string& base, const std::string& home) {
   if (YNode* services = root.find("services"); services && services->is_map())
-    for (auto& [name, svc] : services->map)
+    for (auto& [name, svc] : services->map) {
+      if (name.empty() ||
+          name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789._-") != std::string::npos)
+        fail_at(svc, "service name \"" + name +
+                         "\" is not valid: use letters, digits, '.', '_' and '-' only");
       if (svc.tag != "!reset") canonical_service(svc, name, base, home);
+    }
   for (const char* kind : {"secrets", "configs"})
     if (YNode* top = root.find(kind); top && top->is_map())
       for (auto& [name, def] : top->map)

@@ -402,6 +402,9 @@ bool Typer::key(const std::string& k, const YNode& v, Json& out) {
   if (k == "image" || k == "user" || k == "working_dir" || k == "hostname" || k == "domainname" ||
       k == "stop_signal" || k == "container_name" || k == "ipc" || k == "pid" ||
       k == "mac_address" || k == "network_mode") {
+    // The schema's strings: `image: 123` is refused, as compose refuses it.
+    if (k == "image" && v.kind == YNode::Kind::kScalar && is_non_string_scalar(v))
+      fail(v, k, "must be a string; quote it: \"" + v.value + "\"");
     out = str(v, k);
   } else if (k == "command" || k == "entrypoint") {
     if (v.is_null()) return false;
@@ -460,9 +463,13 @@ bool Typer::key(const std::string& k, const YNode& v, Json& out) {
   } else if (k == "pull_policy") {
     std::string p = str(v, k);
     if (p == "if_not_present") p = "missing";
-    if (p != "always" && p != "never" && p != "missing") {
+    if (p != "always" && p != "never" && p != "missing" && p != "refresh" &&
+        !pull_refresh_seconds(p)) {
       if (p == "build") return unsupported(v, "pull_policy: build");
-      fail(v, k, "expected always, never, missing or if_not_present, got \"" + p + "\"");
+      fail(v, k,
+           "expected always, never, missing, if_not_present, refresh, daily, weekly or "
+           "every_<N><w|d|h|m|s> (every_12h), got \"" +
+               p + "\"");
     }
     out = p;
   } else if (k == "networks") {
@@ -514,6 +521,11 @@ bool Typer::key(const std::string& k, const YNode& v, Json& out) {
       }
       out[dep] = d;
     }
+  } else if (k == "pre_start" || k == "post_start" || k == "pre_stop") {
+    // Compose runs these as execs in the container (post_start, pre_stop) or as a one-off
+    // container before it (pre_start); Varan does neither yet, and says so.
+    return unsupported(v, k + " (lifecycle hooks: compose runs them in or beside the "
+                              "container; varan compose does not run them)");
   } else if (kUnsupportedServiceKeys.contains(k)) {
     return unsupported(v, k);
   } else {

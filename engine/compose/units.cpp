@@ -46,6 +46,48 @@ std::vector<std::string> split_command(std::string_view s, const std::string& wh
   return out;
 }
 
+std::optional<long long> pull_refresh_seconds(std::string_view policy) {
+  if (policy == "daily") return 86400;
+  if (policy == "weekly") return 7 * 86400;
+  if (!policy.starts_with("every_")) return std::nullopt;
+  std::string_view s = policy.substr(6);
+  if (s.empty()) return std::nullopt;
+  long long total = 0;
+  while (!s.empty()) {
+    std::size_t i = 0;
+    long long n = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+      if (n > 1'000'000'000) return std::nullopt;
+      n = n * 10 + (s[i++] - '0');
+    }
+    if (i == 0 || i >= s.size()) return std::nullopt;
+    long long unit = 0;
+    switch (s[i]) {
+      case 'w':
+        unit = 7 * 86400;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 's':
+        unit = 1;
+        break;
+      default:
+        return std::nullopt;
+    }
+    total += n * unit;
+    if (total > 100LL * 365 * 86400) return std::nullopt;
+    s.remove_prefix(i + 1);
+  }
+  return total;
+}
+
 std::optional<long long> parse_duration(std::string_view s) {
   if (s.empty()) return std::nullopt;
   bool neg = false;

@@ -14,6 +14,10 @@ namespace varan::compose {
 /// `where` on an unterminated quote.
 std::vector<std::string> split_command(std::string_view s, const std::string& where);
 
+/// The refresh interval of a `pull_policy` that asks for one, in seconds: `daily`, `weekly`,
+/// `every_<N><w|d|h|m|s>...` (`every_12h`, `every_1w2d`); nullopt for any other value.
+std::optional<long long> pull_refresh_seconds(std::string_view policy);
+
 /// Parses a Go duration ("1m30s", "500ms", "10s") to nanoseconds.
 std::optional<long long> parse_duration(std::string_view s);
 /// Parses a size ("512m", "1g", "1024") to bytes, 1024-based like Docker.

@@ -1,6 +1,7 @@
 #include "engine/compose/yaml.h"
 
 #include <map>
+#include <regex>
 #include <unordered_set>
 
 #include "common/yaml_events.h"
@@ -48,33 +49,52 @@ std::string YNode::where() const {
 
 namespace {
 
+// A plain scalar that YAML 1.2's core schema (as Go's yaml.v3 reads compose files) resolves to
+// an integer, a float, a boolean or null.
+bool reads_as_non_string(const std::string& v) {
+  if (v.empty()) return true;
+  if (v.size() > 40 || std::string_view("~nNtTfF+-.0123456789").find(v[0]) == std::string::npos)
+    return false;
+  static const std::regex kCore(
+      "~|null|Null|NULL|true|True|TRUE|false|False|FALSE|"
+      "[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|"
+      "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|"
+      "[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
+  return std::regex_match(v, kCore);
+}
+
+}  // namespace
+
+bool is_non_string_scalar(const YNode& n) {
+  return n.kind == YNode::Kind::kNull || (n.kind == YNode::Kind::kScalar && !n.quoted &&
+                                          n.tag.empty() && reads_as_non_string(n.value));
+}
+
+namespace {
+
 class Builder {
  public:
   Builder(const std::vector<yaml::Event>& ev, std::string file, Budget& budget)
       : ev_(ev), file_(std::move(file)), budget_(budget) {}
 
-  YNode document() {
+  // Every document of the stream, in order; an empty one is a null node.
+  std::vector<YNode> documents() {
     std::size_t i = 0;
-    YNode doc;
-    bool seen = false;
+    std::vector<YNode> docs;
     while (ev_[i].type != EventType::kStreamEnd) {
       if (ev_[i].type == EventType::kDocumentStart) {
-        if (seen) fail(ev_[i], "a compose file holds one YAML document");
-        seen = true;
         ++i;
-        doc = build(i, 0);
+        YNode doc = build(i, 0);
+        if (doc.kind == YNode::Kind::kScalar && doc.is_null()) doc.kind = YNode::Kind::kNull;
+        if (doc.kind != YNode::Kind::kNull && !doc.is_map())
+          throw Error(file_ + ":" + std::to_string(doc.line) +
+                      ": the top level must be a mapping (services:, networks:, ...)");
+        docs.push_back(std::move(doc));
         continue;
       }
       ++i;
     }
-    if (doc.kind == YNode::Kind::kNull) {
-      doc = YNode::mapping();
-      doc.file = file_;
-      doc.line = 1;
-    }
-    if (!doc.is_map())
-      throw Error(file_ + ": the top level must be a mapping (services:, networks:, ...)");
-    return doc;
+    return docs;
   }
 
  private:
@@ -129,6 +149,10 @@ class Builder {
           const yaml::Event& key_ev = ev_[i];
           if (key_ev.type != EventType::kScalar) fail(key_ev, "mapping keys must be strings");
           std::string key = key_ev.value;
+          if (key_ev.style == yaml::ScalarStyle::kPlain && key_ev.tag.empty() &&
+              reads_as_non_string(key))
+            fail(key_ev, "non-string key " + key + " (YAML reads it as a number, a boolean or " +
+                             "null; quote it: \"" + key + "\")");
           ++i;
           YNode value = build(i, depth + 1);
           if (key == "<<" && key_ev.style == yaml::ScalarStyle::kPlain) {
@@ -193,7 +217,8 @@ class Builder {
 
 }  // namespace
 
-YNode parse_yaml(std::string_view text, const std::string& file, Budget* budget) {
+std::vector<YNode> parse_yaml_documents(std::string_view text, const std::string& file,
+                                        Budget* budget) {
   Budget own;
   std::vector<yaml::Event> events;
   try {
@@ -203,7 +228,20 @@ YNode parse_yaml(std::string_view text, const std::string& file, Budget* budget)
   } catch (const varan::Error& e) {
     throw Error(file + ": " + e.what());
   }
-  return Builder(events, file, budget ? *budget : own).document();
+  return Builder(events, file, budget ? *budget : own).documents();
+}
+
+YNode parse_yaml(std::string_view text, const std::string& file, Budget* budget) {
+  std::vector<YNode> docs = parse_yaml_documents(text, file, budget);
+  if (docs.size() > 1)
+    throw Error(file + ":" + std::to_string(docs[1].line) + ": expected one YAML document");
+  YNode doc = docs.empty() ? YNode() : std::move(docs[0]);
+  if (doc.kind == YNode::Kind::kNull) {
+    doc = YNode::mapping();
+    doc.file = file;
+    doc.line = 1;
+  }
+  return doc;
 }
 
 }  // namespace varan::compose

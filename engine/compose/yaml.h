@@ -73,10 +73,19 @@ inline YNode YNode::sequence() {
   return n;
 }
 
+/// A plain scalar (or null) that YAML reads as a number, a boolean or null, not a string:
+/// `name: 123`, `image: 1.5`.
+bool is_non_string_scalar(const YNode& n);
+
 class Budget;
 
-/// Parses one compose file, charging alias copies to `budget` (limits.h; a budget of its own
-/// when null). Throws Error naming `file` and the line.
+/// Every YAML document of one compose file (`---` separated), in order; an empty document is
+/// a null node, any other is a mapping. Charges alias copies to `budget` (limits.h).
+std::vector<YNode> parse_yaml_documents(std::string_view text, const std::string& file,
+                                        Budget* budget = nullptr);
+
+/// Parses a file of one document (an empty one reads as an empty mapping), charging alias copies to
+/// `budget` (limits.h; a budget of its own when null). Throws Error naming `file` and the line.
 YNode parse_yaml(std::string_view text, const std::string& file, Budget* budget = nullptr);
 
 }  // namespace varan::compose

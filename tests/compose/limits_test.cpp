@@ -168,17 +168,19 @@ TEST_F(Limits, ManyKeysTakeLinearTime) {
 
 TEST_F(Limits, EmptyInterpolationKeepsTheVariable) {
   // `X: ${UNSET:-}` dropped X from the container; docker-compose (v1, Debian's) keeps X: ''
-  // for every form below, and leaves out only a bare key that is not set anywhere.
+  // for every form below. A bare key that is set nowhere (W) v1 leaves out; compose v2 keeps
+  // it without a value (compose-go's TestEnvironmentMap: ZO is nil), and the container gets
+  // `W`, which removes an image's value of it.
   Project p = load(
       "services:\n  a:\n    image: busybox\n    environment:\n"
       "      X: \"${UNSET:-}\"\n      Y: ''\n      Z: ${UNSET:-}\n      L: ${UNSET}\n      W:\n"
       "  b:\n    image: busybox\n    environment:\n      - X=\n      - Y=${UNSET:-}\n      - W\n");
-  Json empty = {{"L", ""}, {"X", ""}, {"Y", ""}, {"Z", ""}};
+  Json empty = {{"L", ""}, {"W", nullptr}, {"X", ""}, {"Y", ""}, {"Z", ""}};
   EXPECT_EQ(p.find("a")->config["environment"], empty);
-  EXPECT_EQ(p.find("b")->config["environment"], Json({{"X", ""}, {"Y", ""}}));
+  EXPECT_EQ(p.find("b")->config["environment"], Json({{"W", nullptr}, {"X", ""}, {"Y", ""}}));
   // ... and they reach the container as `X=`.
   Json body = create_body(p, *p.find("a"), 1, "sha256:0", {}, "", "1.43");
-  EXPECT_EQ(body["Env"], Json({"L=", "X=", "Y=", "Z="}));
+  EXPECT_EQ(body["Env"], Json({"L=", "W", "X=", "Y=", "Z="}));
 }
 
 }  // namespace
