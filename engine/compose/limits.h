@@ -21,6 +21,9 @@ inline constexpr std::size_t kMaxInterpolationDepth = 64;
 /// Bytes of one value after interpolation.
 inline constexpr std::size_t kMaxValueBytes = std::size_t(1) << 20;
 /// Bytes that alias expansion and interpolation produce in one project, all files together.
+/// Files one project may load through `include:` (each entry loads its files anew, so a list
+/// that includes a file many times, which includes another many times, multiplies).
+inline constexpr std::size_t kMaxIncludedFiles = 256;
 inline constexpr std::size_t kMaxProjectBytes = std::size_t(64) << 20;
 
 /// Counts the bytes a load produces (alias copies, interpolated values) against

@@ -7,7 +7,9 @@
 #include <set>
 
 #include "engine/compose/dotenv.h"
+#include "engine/compose/include.h"
 #include "engine/compose/interpolate.h"
+#include "engine/compose/limits.h"
 #include "engine/compose/load_internal.h"
 #include "engine/compose/merge.h"
 #include "engine/compose/syntax.h"
@@ -63,7 +65,8 @@ class Loader {
     // Each document: interpolate, long syntax; then merge them in order.
     YNode merged = YNode::mapping();
     for (std::size_t i = 0; i < parsed.size(); ++i) {
-      merge_files(merged, prepare(std::move(parsed[i]), pe_.project_dir));
+      std::vector<std::string> chain{pe_.files[i]};
+      merge_files(merged, prepare(std::move(parsed[i]), pe_.project_dir, pe_.env, chain));
       p.config_files.push_back(pe_.files[i]);
     }
     drop_resets_outside_services(merged);
@@ -73,7 +76,7 @@ class Loader {
 
     for (const auto& [k, v] : merged.map) {
       if (k.starts_with("x-")) continue;
-      if (k == "include" || k == "models") {
+      if (k == "models") {
         std::string msg =
             v.where() + ": top-level key \"" + k + "\" is not supported by varan compose";
         if (!opts_.ignore_unsupported)
@@ -112,17 +115,25 @@ class Loader {
     return docs;
   }
 
-  // A file's documents interpolated, in long syntax, and merged in order (a later document
-  // overrides an earlier one, as a later -f file does). `!reset` / `!override` tags inside
-  // services stay until `extends` is resolved.
-  YNode prepare(std::vector<YNode> docs, const std::string& base) {
+  // A file's documents interpolated with `env`, in long syntax, their `include:`s imported,
+  // and merged in order (a later document overrides an earlier one, as a later -f file
+  // does). `!reset` / `!override` tags inside services stay until `extends` is resolved.
+  // `chain` is the files including this one (and it), for include cycles.
+  YNode prepare(std::vector<YNode> docs, const std::string& base, const Env& env,
+                std::vector<std::string>& chain) {
     std::optional<YNode> out;
     for (auto& doc : docs) {
       if (!doc.is_map()) continue;
-      interp_.lookup = lookup_in(pe_.env);
+      interp_.lookup = lookup_in(env);
       interp_.budget = &budget_;
       interpolate_tree(doc, interp_);
       canonical_file(doc, base, pe_.home);
+      if (const YNode* inc = doc.find("include")) {
+        YNode include = *inc;
+        doc.erase("include");
+        for (const auto& entry : include_entries(include, base, pe_.home))
+          import_included(doc, load_included(entry, env, chain), entry);
+      }
       if (!out)
         out = std::move(doc);  // as it is: its tags act when it merges into the project
       else
@@ -131,8 +142,42 @@ class Loader {
     return out ? std::move(*out) : YNode::mapping();
   }
 
+  // One `include:` entry as a project of its own: its folder, and the including project's
+  // environment with its env files (default: its folder's .env) filling in what that lacks.
+  YNode load_included(const IncludeEntry& entry, const Env& parent,
+                      std::vector<std::string>& chain) {
+    Env env = parent;
+    std::vector<std::string> env_files = entry.env_files;
+    if (!entry.env_files_given && files_.is_file(entry.project_dir + "/.env"))
+      env_files = {entry.project_dir + "/.env"};
+    for (const auto& f : env_files) {
+      if (std::string why = files_.why_not_a_file(f); !why.empty())
+        throw Error(entry.where + ": include: env_file " + f + " " + why);
+      for (auto& [k, v] : parse_dotenv(files_.read(f), f, lookup_in(env), false, &budget_))
+        env.emplace(k, v);  // the including project's environment wins
+    }
+    std::optional<YNode> out;
+    for (const auto& path : entry.paths) {
+      if (std::string why = files_.why_not_a_file(path); !why.empty())
+        throw Error(entry.where + ": include: " + path + " " + why);
+      check_include_cycle(chain, path);
+      if (++included_ > kMaxIncludedFiles)
+        throw Error(entry.where + ": include: more than " + std::to_string(kMaxIncludedFiles) +
+                    " files included in all, the loader's limit");
+      chain.push_back(path);
+      YNode model = prepare(parse_file(path), entry.project_dir, env, chain);
+      chain.pop_back();
+      if (!out)
+        out = std::move(model);
+      else
+        merge_files(*out, model);  // the entry's later paths override the first, as -f files
+    }
+    return std::move(*out);
+  }
+
   YNode load_file(const std::string& file, const std::string& base) {
-    return prepare(parse_file(file), base);
+    std::vector<std::string> chain{file};
+    return prepare(parse_file(file), base, pe_.env, chain);
   }
 
   const YNode& other_file_services(const std::string& file) {
@@ -555,7 +600,8 @@ class Loader {
   FileSource files_;
   ProjectEnv pe_;
   Interpolation interp_;
-  Budget budget_;  // one for all files of the project (limits.h)
+  Budget budget_;             // one for all files of the project (limits.h)
+  std::size_t included_ = 0;  // files loaded through include: (kMaxIncludedFiles)
   std::vector<std::string> warnings_;
   std::map<std::string, YNode> other_files_;
   std::map<std::string, YNode> resolved_;  // "file#service" -> the service with extends applied

@@ -28,6 +28,7 @@ const std::vector<std::pair<std::string, std::string>> kExpectedFailures = {
     {"docker-compose-e2e/publish/oci/compose-override.yaml", "has no image"},  // an override only
     {"compose-go/loader/testdata/extends/base.yaml", "has no image"},          // a base to extend
     {"compose-go/loader/testdata/empty.yaml", "empty compose file"},           // TestEmptyFile
+    {"compose-go/loader/testdata/compose-include-cycle.yaml", "include cycle detected"},
     {"docker-compose-e2e/bridge/expected-helm/",
      "mapping keys must be strings"},  // a Helm template
     {"/remote/", "not found"},         // extends from remote (git/OCI) sources
@@ -107,7 +108,7 @@ TEST(Corpus, EveryFileLoadsOrNamesWhatItCantDo) {
   std::cout << "\n";
   EXPECT_EQ(total, loaded + unsupported + expected);
   EXPECT_GT(total, 200u);  // the corpus is there in full
-  EXPECT_GE(loaded, 93u);  // a regression guard on what loads today (empty.yaml must fail)
+  EXPECT_GE(loaded, 95u);  // a regression guard on what loads today
 }
 
 }  // namespace
